@@ -1,0 +1,176 @@
+"""`chitieu`: the command line of the Đề án 06 warehouse."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from pathlib import Path
+
+from chitieu.config import load_settings
+
+_EPILOG = """\
+environment:
+  CHITIEU_HOME         state folder (default: .chitieu in the repository)
+  CHITIEU_DB_URL       use this PostgreSQL database instead of the embedded server
+  CHITIEU_LANDING_DIR  landing area (default: $CHITIEU_HOME/landing)
+
+examples:
+  chitieu demo                      sample data through to published marts
+  chitieu run --landing /srv/nop    ingest a folder, build, gate, publish
+  psql "$(chitieu db url)" -c 'select * from marts.target_gap limit 5'
+"""
+
+
+def _say(message: str) -> None:
+    print(message, flush=True)
+
+
+def _landing(args: argparse.Namespace) -> Path | None:
+    return Path(args.landing).expanduser() if getattr(args, "landing", None) else None
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    from chitieu import db
+
+    settings = load_settings()
+    if args.action == "url":
+        print(db.warehouse_url(settings))
+    elif args.action == "up":
+        url = db.warehouse_url(settings)
+        db.airflow_url(settings)
+        _say(f"warehouse database ready: {url}")
+    elif args.action == "down":
+        if settings.db_url:
+            _say("CHITIEU_DB_URL is set: an external server is in use, nothing to stop")
+        elif db.stop_embedded(settings):
+            _say(f"embedded PostgreSQL stopped ({settings.pgdata})")
+        else:
+            _say("embedded PostgreSQL was not running")
+    return 0
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from chitieu.ingest.run import ingest_landing
+
+    summary = ingest_landing(_landing(args), progress=_say)
+    for line in summary.lines():
+        _say(line)
+    return 0
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from chitieu.pipeline import build
+
+    summary = build(progress=_say)
+    for line in summary.lines():
+        _say(line)
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from chitieu.pipeline import run
+
+    started = time.monotonic()
+    summary = run(_landing(args), progress=_say)
+    _say("— summary —")
+    for line in summary.lines():
+        _say(line)
+    _say(f"done in {time.monotonic() - started:.0f} s")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from chitieu.db import warehouse_url
+    from chitieu.demo import write_demo_landing
+    from chitieu.pipeline import run
+
+    settings = load_settings()
+    landing = _landing(args) or settings.landing_dir
+    started = time.monotonic()
+    files = write_demo_landing(landing)
+    _say(f"demo: wrote {len(files)} sample files into {landing}")
+    summary = run(landing, settings, progress=_say)
+    _say("— summary —")
+    for line in summary.lines():
+        _say(line)
+    url = warehouse_url(settings)
+    _say(f"done in {time.monotonic() - started:.0f} s. Query the marts:")
+    _say(f"  psql \"{url}\" -c 'select * from marts.target_gap limit 5'")
+    _say("  (or: psql \"$(.venv/bin/chitieu db url)\" …)")
+    return 0
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    from chitieu.db import warehouse_url
+    from chitieu.publish import publish, rollback
+
+    url = warehouse_url()
+    if args.rollback:
+        rollback(url)
+        _say("rolled back: the previous build is published again as schema marts")
+    else:
+        publish(url)
+        _say("published the candidate marts as schema marts")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="chitieu",
+        description="Đề án 06 indicator warehouse: ingest department reports, build "
+        "target-gap marts, gate them with Great Expectations and publish them.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    top.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    db = sub.add_parser("db", help="the warehouse database (embedded PostgreSQL by default)")
+    db.add_argument("action", choices=["up", "down", "url"],
+                    help="up: start it and create the databases; down: stop it; "
+                    "url: print the warehouse URL")
+    db.set_defaults(func=cmd_db)
+
+    for name, func, text in [
+        ("ingest", cmd_ingest, "process the files in the landing area"),
+        ("run", cmd_run, "ingest, then build: exactly what the nightly DAG does"),
+        ("demo", cmd_demo, "write a realistic sample landing area and run it"),
+    ]:
+        command = sub.add_parser(name, help=text, description=text)
+        command.add_argument("--landing", metavar="DIR",
+                             help="landing area (default: $CHITIEU_LANDING_DIR or "
+                             "$CHITIEU_HOME/landing)")
+        command.set_defaults(func=func)
+
+    build = sub.add_parser("build", help="dbt build, quality gates, publish")
+    build.set_defaults(func=cmd_build)
+
+    pub = sub.add_parser("publish", help="publish the candidate marts, or roll back")
+    pub.add_argument("--rollback", action="store_true",
+                     help="restore the previously published marts")
+    pub.set_defaults(func=cmd_publish)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    from chitieu.errors import UserFacingError
+
+    args = parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return int(args.func(args) or 0)
+    except UserFacingError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,192 @@
+"""Quality gates: Great Expectations suites (files under `expectations/suites/`) run as SQL
+in the warehouse; a failed error-level expectation stops the run before publication."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+
+from chitieu.config import Settings
+from chitieu.db import sqlalchemy_url
+from chitieu.reference import load_reference
+
+log = logging.getLogger(__name__)
+
+_RESULTS_DDL = """
+create schema if not exists audit;
+create table if not exists audit.validation_result (
+    run_id text not null,
+    validated_at timestamptz not null default now(),
+    suite text not null,
+    asset text not null,
+    expectation text not null,
+    kwargs jsonb not null,
+    level text not null,
+    success boolean not null,
+    observed jsonb
+);
+"""
+
+
+@dataclass
+class ExpectationOutcome:
+    expectation: str
+    column: str | None
+    level: str
+    success: bool
+    unexpected_count: int | None
+    sample: list[Any]
+    kwargs: dict[str, Any]
+    observed: Any = None
+
+    def describe(self) -> str:
+        target = f" on {self.column}" if self.column else ""
+        count = f": {self.unexpected_count} offending row(s)" if self.unexpected_count else ""
+        sample = f", e.g. {self.sample[:5]}" if self.sample else ""
+        return f"{self.expectation}{target}{count}{sample}"
+
+
+@dataclass
+class GateResult:
+    suite: str
+    asset: str
+    outcomes: list[ExpectationOutcome] = field(default_factory=list)
+    docs: str | None = None
+
+    @property
+    def failures(self) -> list[ExpectationOutcome]:
+        return [o for o in self.outcomes if not o.success and o.level == "error"]
+
+    @property
+    def warnings(self) -> list[ExpectationOutcome]:
+        return [o for o in self.outcomes if not o.success and o.level == "warning"]
+
+    @property
+    def success(self) -> bool:
+        return not self.failures
+
+
+class GateFailed(RuntimeError):
+    def __init__(self, result: GateResult) -> None:
+        lines = [f"quality gate {result.suite} failed on {result.asset}:"]
+        lines += [f"  - {o.describe()}" for o in result.failures]
+        if result.docs:
+            lines.append(f"  Data Docs: {result.docs}")
+        super().__init__("\n".join(lines))
+        self.result = result
+
+
+def _suite_parameters(settings: Settings) -> dict[str, list[str]]:
+    reference = load_reference(settings.seeds_dir)
+    return {
+        "indicator_codes": sorted(reference.indicators),
+        "unit_codes": sorted(reference.units),
+        "province_codes": sorted(reference.provinces),
+    }
+
+
+def _load_suite(settings: Settings, name: str) -> dict[str, Any]:
+    path = settings.expectations_dir / "suites" / f"{name}.json"
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _outcome(result: Any, levels: dict[str, str]) -> ExpectationOutcome:
+    config = result.expectation_config
+    kwargs = {k: v for k, v in config.kwargs.items() if k != "batch_id"}
+    details = result.result or {}
+    level = levels.get(config.id or "", (config.meta or {}).get("level", "error"))
+    return ExpectationOutcome(
+        expectation=config.type,
+        column=kwargs.get("column") or kwargs.get("column_A") or (
+            ",".join(kwargs["column_list"]) if "column_list" in kwargs else None),
+        level=level,
+        success=bool(result.success),
+        unexpected_count=details.get("unexpected_count"),
+        sample=list(details.get("partial_unexpected_list") or [])[:20],
+        kwargs=kwargs,
+        observed=details.get("observed_value"),
+    )
+
+
+def _store(url: str, run_id: str, result: GateResult) -> None:
+    with psycopg.connect(url) as conn:
+        conn.execute(_RESULTS_DDL)
+        with conn.cursor().copy(
+            "copy audit.validation_result (run_id, suite, asset, expectation, kwargs, level,"
+            " success, observed) from stdin"
+        ) as copy:
+            for o in result.outcomes:
+                observed = {"unexpected_count": o.unexpected_count, "sample": o.sample,
+                            "observed_value": o.observed}
+                copy.write_row((run_id, result.suite, result.asset, o.expectation,
+                                json.dumps(o.kwargs, default=str), o.level, o.success,
+                                json.dumps(observed, default=str)))
+
+
+def run_gate(
+    settings: Settings, url: str, suite_name: str, schema: str, table: str, run_id: str
+) -> GateResult:
+    """Validate `schema.table` with the suite of that name; store and return the outcome."""
+    import great_expectations as gx
+    from great_expectations.checkpoint import UpdateDataDocsAction
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    warnings.filterwarnings("ignore", message=".*generic SQLDatasource.*")
+    context = gx.get_context(mode="file", project_root_dir=str(settings.home))
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    # The URL reaches GX through the environment, so no credential is written into the
+    # GX project files; a generic SQL source because GX's Postgres one rejects socket URLs.
+    os.environ["CHITIEU_GX_URL"] = sqlalchemy_url(url)
+    source = context.data_sources.add_or_update_sql(
+        name="warehouse", connection_string="${CHITIEU_GX_URL}"
+    )
+    asset_name = f"{schema}.{table}"
+    try:
+        asset = source.get_asset(asset_name)
+    except LookupError:
+        asset = source.add_table_asset(name=asset_name, table_name=table, schema_name=schema)
+    try:
+        batch = asset.get_batch_definition("whole_table")
+    except KeyError:
+        batch = asset.add_batch_definition_whole_table("whole_table")
+
+    spec = _load_suite(settings, suite_name)
+    suite = context.suites.add_or_update(
+        gx.ExpectationSuite(name=spec["name"], expectations=spec["expectations"],
+                            meta=spec.get("meta"))
+    )
+    levels = {e.id: (e.meta or {}).get("level", "error") for e in suite.expectations if e.id}
+    definition = context.validation_definitions.add_or_update(
+        gx.ValidationDefinition(name=f"{suite_name}__gate", data=batch, suite=suite)
+    )
+    checkpoint = context.checkpoints.add_or_update(
+        gx.Checkpoint(
+            name=f"{suite_name}__checkpoint",
+            validation_definitions=[definition],
+            actions=[UpdateDataDocsAction(name="update_data_docs")],
+            result_format={"result_format": "SUMMARY", "partial_unexpected_count": 20},
+        )
+    )
+    run = checkpoint.run(expectation_parameters=_suite_parameters(settings))
+    result = GateResult(suite=suite_name, asset=asset_name)
+    for validation in run.run_results.values():
+        result.outcomes += [_outcome(r, levels) for r in validation.results]
+    docs = settings.home / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+    result.docs = str(docs) if docs.exists() else None
+    _store(url, run_id, result)
+    return result
+
+
+def require(result: GateResult) -> GateResult:
+    """Raise `GateFailed` when an error-level expectation failed."""
+    for warning in result.warnings:
+        log.warning("gate %s warning: %s", result.suite, warning.describe())
+    if not result.success:
+        raise GateFailed(result)
+    return result

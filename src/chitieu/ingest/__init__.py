@@ -1,0 +1,1 @@
+"""Submission ingestion: discover → read → validate → load (one transaction per file)."""

@@ -1,0 +1,127 @@
+"""Readers for CSV and XLSX submissions, streaming one row at a time.
+
+Both yield `Row`s: the row number a spreadsheet would show, the cell values (text for CSV,
+typed values for XLSX) and, per cell, whether Excel formats it as a percentage.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from chitieu.ingest.errors import file_error
+
+FORMATS = {".csv": "csv", ".xlsx": "xlsx"}
+
+# Characters that never occur in Vietnamese text but do when TCVN3 (ABC) or VNI bytes were
+# decoded as a Western code page and saved again as UTF-8: "C«ng an tØnh", "Sôû Y teá".
+_MOJIBAKE = frozenset("«»¨©ª®¯°±²³´µ¶·¸¹º¼½¾¿ÆÇËÎÏÐÑ×ØÛÜÞßæçëîïñ÷øûüþÿ¡¢£¤¥¦§¬")
+
+_ENCODING_VI = (
+    "Tệp không ở bảng mã Unicode (UTF-8/UTF-16); có thể là Windows-1258, TCVN3 (ABC) hoặc "
+    "VNI. Hãy lưu lại tệp với bảng mã Unicode UTF-8"
+)
+_ENCODING_EN = (
+    "The file is not Unicode (UTF-8/UTF-16); it looks like Windows-1258, TCVN3 (ABC) or VNI. "
+    "Save it again as UTF-8"
+)
+
+
+@dataclass(frozen=True)
+class Row:
+    number: int
+    cells: list[object]
+    percent: list[bool]
+
+
+def file_format(path: Path) -> str | None:
+    return FORMATS.get(path.suffix.lower())
+
+
+def _csv_encoding(path: Path) -> str:
+    with path.open("rb") as handle:
+        head = handle.read(4)
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    return "utf-8"
+
+
+def _check_text(text: str, number: int) -> None:
+    if not _MOJIBAKE.isdisjoint(text):
+        raise file_error(
+            "encoding",
+            _ENCODING_VI + " (chữ bị lỗi phông)",
+            _ENCODING_EN + " (garbled legacy-font text found)",
+            row=number,
+        )
+
+
+def _sniff_delimiter(first_line: str) -> str:
+    return ";" if first_line.count(";") > first_line.count(",") else ","
+
+
+def read_csv(path: Path) -> Iterator[Row]:
+    encoding = _csv_encoding(path)
+    try:
+        with path.open(encoding=encoding, errors="strict", newline="") as handle:
+            first = handle.readline()
+            handle.seek(0)
+            if encoding == "utf-8-sig" or encoding == "utf-16":
+                first = first.lstrip("\ufeff")
+            reader = csv.reader(handle, delimiter=_sniff_delimiter(first))
+            for number, cells in enumerate(reader, start=1):
+                for cell in cells:
+                    _check_text(cell, number)
+                yield Row(number, list(cells), [False] * len(cells))
+    except UnicodeDecodeError as exc:
+        raise file_error("encoding", _ENCODING_VI, _ENCODING_EN) from exc
+    except csv.Error as exc:
+        raise file_error(
+            "malformed_csv", f"Tệp CSV hỏng: {exc}", f"Malformed CSV file: {exc}"
+        ) from exc
+
+
+def read_xlsx(path: Path) -> Iterator[Row]:
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise file_error(
+            "unreadable",
+            "Không đọc được tệp XLSX (tệp hỏng hoặc không phải Excel)",
+            f"Cannot read the XLSX file (corrupt or not Excel): {type(exc).__name__}",
+        ) from exc
+    try:
+        sheet = workbook.worksheets[0]
+        # Some producers write wrong dimensions; without this openpyxl may stop early.
+        sheet.reset_dimensions()
+        for number, cells in enumerate(sheet.iter_rows(), start=1):
+            values = [getattr(cell, "value", None) for cell in cells]
+            percent = ["%" in (getattr(cell, "number_format", "") or "") for cell in cells]
+            for value in values:
+                if isinstance(value, str):
+                    _check_text(value, number)
+            yield Row(number, values, percent)
+    finally:
+        workbook.close()
+
+
+def read_rows(path: Path) -> Iterator[Row]:
+    """Every row of the file (blank ones included, so numbers match the spreadsheet)."""
+    kind = file_format(path)
+    if kind == "csv":
+        return read_csv(path)
+    if kind == "xlsx":
+        return read_xlsx(path)
+    raise file_error(
+        "unsupported_format", "Định dạng tệp không được hỗ trợ", "Unsupported file format"
+    )
+

@@ -1,0 +1,75 @@
+"""Error spooling and the reports written beside quarantined files (`<file>.errors.csv`)."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from chitieu.ingest.errors import SubmissionError
+
+REPORT_COLUMNS = ("file", "row", "column", "rule", "message_vi", "message_en", "value")
+_SPOOL_COLUMNS = ("row", "column", "rule", "message_vi", "message_en", "value")
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(text: str | None) -> str:
+    """Text a spreadsheet will show, never evaluate (`=HYPERLINK(...)` becomes `'=HYPER...`)."""
+    if not text:
+        return ""
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+class ErrorSpool:
+    """Errors streamed to a scratch file, so a file with a million bad rows stays in bounded
+    memory; read back once for the audit table and once for the report."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.count = 0
+        self._handle = path.open("w", encoding="utf-8", newline="")
+        self._writer = csv.writer(self._handle)
+
+    def add(self, error: SubmissionError) -> None:
+        self.count += 1
+        self._writer.writerow(
+            [error.row or "", error.column or "", error.rule, error.vi, error.en,
+             "" if error.raw_value is None else error.raw_value]
+        )
+
+    def extend(self, errors: Iterable[SubmissionError]) -> None:
+        for error in errors:
+            self.add(error)
+
+    def close(self) -> None:
+        self._handle.close()
+
+    def __iter__(self) -> Iterator[SubmissionError]:
+        with self.path.open(encoding="utf-8", newline="") as handle:
+            for row, column, rule, vi, en, value in csv.reader(handle):
+                yield SubmissionError(
+                    rule, vi, en, int(row) if row else None, column or None, value or None
+                )
+
+
+def write_report(path: Path, file_label: str, errors: Iterable[SubmissionError]) -> None:
+    """The clerk's report: one line per error, Excel-friendly (UTF-8 with BOM), formula-safe."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(REPORT_COLUMNS)
+        for error in errors:
+            writer.writerow(
+                [
+                    spreadsheet_safe(file_label),
+                    "" if error.row is None else error.row,
+                    error.column or "",
+                    error.rule,
+                    spreadsheet_safe(error.vi),
+                    spreadsheet_safe(error.en),
+                    spreadsheet_safe(error.raw_value),
+                ]
+            )
+    tmp.replace(path)

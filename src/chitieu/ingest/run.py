@@ -1,0 +1,102 @@
+"""Ingest a whole landing area: the function behind `chitieu ingest` and the DAG's tasks."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import psycopg
+
+from chitieu.config import Settings, load_settings
+from chitieu.db import warehouse_url
+from chitieu.ingest.landing import discover
+from chitieu.ingest.load import FileResult, ingest_file
+from chitieu.reference import load_reference
+
+Progress = Callable[[str], None]
+
+_SCHEMA_LOCK = 6_006  # advisory lock id: concurrent workers create the schema once
+
+
+def ensure_schema(url: str) -> None:
+    """Create the raw and audit tables (idempotent, safe under concurrent workers)."""
+    ddl = resources.files("chitieu").joinpath("sql/warehouse.sql").read_text(encoding="utf-8")
+    with psycopg.connect(url) as conn:
+        conn.execute("select pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
+        conn.execute(ddl)
+
+
+@dataclass
+class IngestSummary:
+    landing: str
+    results: list[FileResult] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+
+    @property
+    def counts(self) -> Counter[str]:
+        return Counter(result.outcome for result in self.results)
+
+    @property
+    def rows_loaded(self) -> int:
+        return sum(r.rows for r in self.results if r.outcome == "accepted")
+
+    @property
+    def reports(self) -> list[str]:
+        return [r.report for r in self.results if r.report]
+
+    def lines(self) -> list[str]:
+        c = self.counts
+        lines = [
+            f"files: {c['accepted']} accepted, {c['rejected']} rejected, "
+            f"{c['duplicate']} duplicate, {c['unchanged']} already seen, "
+            f"{len(self.ignored)} ignored (not .csv/.xlsx)",
+            f"rows loaded: {self.rows_loaded}",
+        ]
+        new_reports = [r.report for r in self.results if r.outcome == "rejected" and r.report]
+        if new_reports:
+            lines.append(f"error reports ({len(new_reports)}) are in "
+                         f"{Path(new_reports[0]).parent}:")
+            lines += [f"  {report}" for report in new_reports[:10]]
+            if len(new_reports) > 10:
+                lines.append(f"  … and {len(new_reports) - 10} more")
+        return lines
+
+
+def ingest_one(rel_path: str, landing: Path | None = None, settings: Settings | None = None) -> FileResult:
+    """Ingest one file (the DAG maps this over the landing area)."""
+    settings = settings or load_settings()
+    url = warehouse_url(settings)
+    ensure_schema(url)
+    root = (landing or settings.landing_dir).resolve()
+    return ingest_file(url, root, rel_path, load_reference(settings.seeds_dir),
+                       settings.quarantine_dir)
+
+
+def ingest_landing(
+    landing: Path | None = None, settings: Settings | None = None, progress: Progress = print
+) -> IngestSummary:
+    settings = settings or load_settings()
+    root = landing or settings.landing_dir
+    found = discover(root)
+    summary = IngestSummary(str(found.root), ignored=found.ignored)
+    if not found.submissions:
+        progress(f"no submission files (.csv, .xlsx) in {found.root}")
+        return summary
+    url = warehouse_url(settings)
+    ensure_schema(url)
+    reference = load_reference(settings.seeds_dir)
+    total = len(found.submissions)
+    progress(f"ingesting {total} file(s) from {found.root}")
+    for number, rel in enumerate(found.submissions, start=1):
+        result = ingest_file(url, found.root, rel, reference, settings.quarantine_dir)
+        summary.results.append(result)
+        if result.outcome != "unchanged":
+            detail = f"{result.rows} rows" if result.outcome == "accepted" else (
+                f"{result.errors} error(s)" if result.outcome == "rejected" else "")
+            progress(f"  [{number}/{total}] {result.outcome:<9} {rel} {detail}".rstrip())
+    for rel in found.ignored:
+        progress(f"  ignored (not .csv/.xlsx): {rel}")
+    return summary

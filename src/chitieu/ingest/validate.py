@@ -1,0 +1,409 @@
+"""The row rules of the submission contract, applied to one file's rows.
+
+`Validator.header` maps the header row to contract columns; `Validator.row` turns one data
+row into an `Observation` or the list of every rule it breaks.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from chitieu.ingest.errors import SubmissionError, file_error
+from chitieu.ingest.parse import (
+    ParseError,
+    Period,
+    fold,
+    is_blank,
+    nfc,
+    parse_code,
+    parse_integer,
+    parse_milestone,
+    parse_period,
+    parse_province_code,
+    parse_rate,
+)
+from chitieu.reference import Indicator, Reference
+
+# Contract column → accepted headers (compared folded: case, spaces and diacritics ignored).
+HEADERS: dict[str, tuple[str, ...]] = {
+    "province_code": ("province_code", "Mã tỉnh"),
+    "unit_code": ("unit_code", "Mã đơn vị"),
+    "period": ("period", "Kỳ báo cáo"),
+    "indicator_code": ("indicator_code", "Mã chỉ tiêu"),
+    "numerator": ("numerator", "Tử số"),
+    "denominator": ("denominator", "Mẫu số"),
+    "value": ("value", "Giá trị", "Tỷ lệ (%)"),
+    "note": ("note", "Ghi chú"),
+}
+REQUIRED = ("province_code", "unit_code", "period", "indicator_code")
+_BY_FOLDED = {fold(name): column for column, names in HEADERS.items() for name in names}
+
+RATE_TOLERANCE = Decimal("0.05")
+
+
+@dataclass(frozen=True)
+class Observation:
+    row_number: int
+    province_code: str
+    unit_code: str
+    period: Period
+    indicator_code: str
+    numerator: int | None
+    denominator: int | None
+    value: Decimal | None
+    note: str | None
+
+
+def _cell_text(raw: object) -> str | None:
+    if raw is None:
+        return None
+    return unicodedata.normalize("NFC", str(raw))
+
+
+class RowErrors:
+    """Collects a row's errors with its number."""
+
+    def __init__(self, row: int) -> None:
+        self.row = row
+        self.items: list[SubmissionError] = []
+
+    def add(self, rule: str, column: str | None, vi: str, en: str, raw: object = None) -> None:
+        self.items.append(
+            SubmissionError(rule, vi, en, self.row, column, None if raw is None else str(raw))
+        )
+
+
+class Validator:
+    """Applies the contract to one file; keeps the keys seen to catch repeated rows."""
+
+    def __init__(self, reference: Reference, submitted_on: date) -> None:
+        self.reference = reference
+        self.submitted_on = submitted_on
+        self.columns: dict[str, int] = {}
+        self._seen: dict[tuple[str, str, str, str], int] = {}
+
+    # -- header ---------------------------------------------------------------------------
+
+    def header(self, number: int, cells: list[object]) -> None:
+        """Map the header row; raises `FileRejected` listing missing or repeated columns."""
+        columns: dict[str, int] = {}
+        for index, raw in enumerate(cells):
+            if is_blank(raw):
+                continue
+            column = _BY_FOLDED.get(fold(nfc(str(raw))))
+            if column is None:
+                continue  # other columns (e.g. an indicator name) are ignored
+            if column in columns:
+                raise file_error(
+                    "duplicate_column",
+                    f"Cột '{raw}' xuất hiện hai lần trong dòng tiêu đề",
+                    f"Column '{raw}' appears twice in the header row",
+                    row=number,
+                )
+            columns[column] = index
+        missing = [c for c in REQUIRED if c not in columns]
+        if missing:
+            names = ", ".join(f"{HEADERS[c][1]} ({c})" for c in missing)
+            raise file_error(
+                "missing_column",
+                f"Thiếu cột bắt buộc: {names}",
+                f"Missing required column(s): {names}",
+                row=number,
+            )
+        self.columns = columns
+
+    def _get(self, cells: list[object], column: str) -> object:
+        index = self.columns.get(column)
+        if index is None or index >= len(cells):
+            return None
+        value = cells[index]
+        return None if is_blank(value) else value
+
+    def _percent(self, percent: list[bool], column: str) -> bool:
+        index = self.columns.get(column)
+        return index is not None and index < len(percent) and percent[index]
+
+    # -- rows -----------------------------------------------------------------------------
+
+    def row(
+        self, number: int, cells: list[object], percent: list[bool]
+    ) -> Observation | list[SubmissionError]:
+        errors = RowErrors(number)
+        raw = {column: self._get(cells, column) for column in HEADERS}
+        for column in REQUIRED:
+            if raw[column] is None:
+                errors.add(
+                    "required",
+                    column,
+                    f"Thiếu giá trị bắt buộc ở cột {HEADERS[column][1]}",
+                    f"Required cell {column} is empty",
+                )
+
+        province = self._province(raw["province_code"], errors)
+        unit = self._unit(raw["unit_code"], errors)
+        indicator = self._indicator(raw["indicator_code"], unit, errors)
+        period = self._period(raw["period"], errors)
+        numerator, denominator, value = (None, None, None)
+        if indicator is not None:
+            numerator, denominator, value = self._values(
+                indicator, raw, self._percent(percent, "value"), errors
+            )
+
+        if province and unit and period and indicator:
+            key = (province, unit, period.code, indicator.code)
+            first = self._seen.get(key)
+            if first is not None:
+                errors.add(
+                    "duplicate_key",
+                    "indicator_code",
+                    f"Trùng tỉnh/đơn vị/kỳ/chỉ tiêu với dòng {first}",
+                    f"Same province/unit/period/indicator as row {first}",
+                    indicator.code,
+                )
+            else:
+                self._seen[key] = number
+
+        if errors.items:
+            return errors.items
+        assert province and unit and period and indicator
+        note = _cell_text(raw["note"])
+        return Observation(
+            number, province, unit, period, indicator.code, numerator, denominator, value, note
+        )
+
+    def _province(self, raw: object, errors: RowErrors) -> str | None:
+        if raw is None:
+            return None
+        try:
+            code = parse_province_code(raw)
+        except ParseError as exc:
+            errors.add("unknown_province", "province_code", exc.vi, exc.en, raw)
+            return None
+        if code not in self.reference.provinces:
+            errors.add(
+                "unknown_province",
+                "province_code",
+                f"Mã tỉnh không có trong danh mục: {code}",
+                f"Unknown province code: {code}",
+                raw,
+            )
+            return None
+        return code
+
+    def _unit(self, raw: object, errors: RowErrors) -> str | None:
+        if raw is None:
+            return None
+        code = parse_code(raw)
+        if code not in self.reference.units:
+            errors.add(
+                "unknown_unit",
+                "unit_code",
+                f"Mã đơn vị không có trong danh mục: {code}",
+                f"Unknown unit code: {code}",
+                raw,
+            )
+            return None
+        return code
+
+    def _indicator(self, raw: object, unit: str | None, errors: RowErrors) -> Indicator | None:
+        if raw is None:
+            return None
+        code = parse_code(raw)
+        indicator = self.reference.indicators.get(code)
+        if indicator is None:
+            errors.add(
+                "unknown_indicator",
+                "indicator_code",
+                f"Mã chỉ tiêu không có trong danh mục: {code}",
+                f"Unknown indicator code: {code}",
+                raw,
+            )
+            return None
+        if unit is not None and not indicator.may_be_reported_by(unit):
+            errors.add(
+                "unit_not_allowed",
+                "indicator_code",
+                f"Đơn vị {unit} không được giao báo cáo chỉ tiêu {code}",
+                f"Unit {unit} may not report indicator {code}",
+                raw,
+            )
+        return indicator
+
+    def _period(self, raw: object, errors: RowErrors) -> Period | None:
+        if raw is None:
+            return None
+        try:
+            period = parse_period(raw)
+        except ParseError as exc:
+            errors.add("period_format", "period", exc.vi, exc.en, raw)
+            return None
+        if period.end > self.submitted_on:
+            errors.add(
+                "period_future",
+                "period",
+                f"Kỳ {period.code} kết thúc ngày {period.end}, sau ngày nộp tệp "
+                f"{self.submitted_on}",
+                f"Period {period.code} ends on {period.end}, after the file was submitted "
+                f"on {self.submitted_on}",
+                raw,
+            )
+            return None
+        return period
+
+    # -- values by the indicator's unit ---------------------------------------------------
+
+    def _integer(self, raw: dict[str, object], column: str, errors: RowErrors) -> int | None:
+        if raw[column] is None:
+            return None
+        try:
+            return parse_integer(raw[column])
+        except ParseError as exc:
+            errors.add("value_format", column, exc.vi, exc.en, raw[column])
+            return None
+
+    def _values(
+        self, indicator: Indicator, raw: dict[str, object], value_is_percent: bool, errors: RowErrors
+    ) -> tuple[int | None, Decimal | None, Decimal | None]:
+        numerator = self._integer(raw, "numerator", errors)
+        denominator = self._integer(raw, "denominator", errors)
+        if numerator is not None and numerator < 0:
+            errors.add(
+                "negative", "numerator", "Tử số không được âm", "Numerator must not be negative",
+                raw["numerator"],
+            )
+        if denominator is not None and denominator <= 0:
+            errors.add(
+                "denominator_not_positive",
+                "denominator",
+                "Mẫu số phải lớn hơn 0",
+                "Denominator must be positive",
+                raw["denominator"],
+            )
+        if (
+            numerator is not None
+            and denominator is not None
+            and denominator > 0
+            and numerator > denominator
+            and indicator.unit != "rank"
+        ):
+            errors.add(
+                "numerator_gt_denominator",
+                "numerator",
+                f"Tử số ({numerator}) lớn hơn mẫu số ({denominator})",
+                f"Numerator ({numerator}) is greater than denominator ({denominator})",
+                raw["numerator"],
+            )
+        check = {
+            "percent": self._percent_value,
+            "rank": self._rank_value,
+            "milestone": self._milestone_value,
+        }.get(indicator.unit, self._count_value)
+        value = check(raw, numerator, denominator, value_is_percent, errors)
+        return numerator, denominator, value
+
+    def _percent_value(self, raw, numerator, denominator, value_is_percent, errors):
+        value: Decimal | None = None
+        if raw["value"] is not None:
+            try:
+                value = parse_rate(raw["value"], value_is_percent)
+            except ParseError as exc:
+                errors.add("value_format", "value", exc.vi, exc.en, raw["value"])
+                return None
+        has_num, has_den = raw["numerator"] is not None, raw["denominator"] is not None
+        if has_num != has_den:
+            errors.add(
+                "fraction_incomplete",
+                "numerator" if has_den else "denominator",
+                "Tử số và mẫu số phải có cùng nhau",
+                "Numerator and denominator must be given together",
+            )
+        elif not has_num and value is None:
+            errors.add(
+                "value_missing",
+                "value",
+                "Chỉ tiêu tỷ lệ cần tử số và mẫu số, hoặc tỷ lệ",
+                "A percent indicator needs numerator and denominator, or value",
+            )
+        if value is not None and not Decimal(0) <= value <= Decimal(100):
+            errors.add(
+                "rate_out_of_range",
+                "value",
+                f"Tỷ lệ {value} nằm ngoài khoảng 0–100",
+                f"Rate {value} is outside 0–100",
+                raw["value"],
+            )
+        if (
+            value is not None
+            and numerator is not None
+            and denominator is not None
+            and 0 <= numerator <= denominator
+            and denominator > 0
+        ):
+            computed = Decimal(100) * numerator / denominator
+            if abs(value - computed) > RATE_TOLERANCE:
+                errors.add(
+                    "rate_mismatch",
+                    "value",
+                    f"Tỷ lệ {value} không khớp 100·tử số/mẫu số = {computed:.2f}",
+                    f"Rate {value} does not match 100·numerator/denominator = {computed:.2f}",
+                    raw["value"],
+                )
+        return value
+
+    def _count_value(self, raw, numerator, denominator, value_is_percent, errors):
+        value = self._integer(raw, "value", errors)
+        if raw["value"] is None:
+            if numerator is not None and denominator is not None:
+                return Decimal(numerator)  # "25/44 models": the count is the numerator
+            errors.add(
+                "value_missing", "value", "Thiếu giá trị", "Value is required for this indicator"
+            )
+            return None
+        if value is not None and value < 0:
+            errors.add(
+                "negative", "value", "Giá trị không được âm", "Value must not be negative",
+                raw["value"],
+            )
+        return None if value is None else Decimal(value)
+
+    def _rank_value(self, raw, numerator, denominator, value_is_percent, errors):
+        value = self._integer(raw, "value", errors)
+        if raw["value"] is None:
+            errors.add(
+                "value_missing", "value", "Thiếu thứ hạng", "Rank value is required"
+            )
+            return None
+        if value is None:
+            return None
+        if value < 1:
+            errors.add(
+                "rank_not_positive",
+                "value",
+                "Thứ hạng phải là số nguyên dương",
+                "Rank must be a positive integer",
+                raw["value"],
+            )
+        elif denominator is not None and denominator > 0 and value > denominator:
+            errors.add(
+                "rank_gt_denominator",
+                "value",
+                f"Thứ hạng {value} lớn hơn số đơn vị được xếp hạng {denominator}",
+                f"Rank {value} is greater than the number ranked ({denominator})",
+                raw["value"],
+            )
+        return Decimal(value)
+
+    def _milestone_value(self, raw, numerator, denominator, value_is_percent, errors):
+        if raw["value"] is None:
+            errors.add(
+                "value_missing", "value", "Thiếu giá trị mốc", "Milestone value is required"
+            )
+            return None
+        try:
+            return Decimal(parse_milestone(raw["value"]))
+        except ParseError as exc:
+            errors.add("value_format", "value", exc.vi, exc.en, raw["value"])
+            return None

@@ -1,0 +1,82 @@
+"""Publication: swap the validated candidate marts for the published ones in one transaction.
+
+A query running during the swap sees either the old or the new marts, never a missing table;
+the previous build stays in `marts_previous` for `chitieu publish --rollback`.
+"""
+
+from __future__ import annotations
+
+import psycopg
+from psycopg import sql
+
+CANDIDATE = "marts_candidate"
+PUBLISHED = "marts"
+PREVIOUS = "marts_previous"
+BI_ROLE = "bi_reader"
+
+
+class PublishError(RuntimeError):
+    pass
+
+
+def _schema_exists(conn: psycopg.Connection, name: str) -> bool:
+    return conn.execute("select 1 from pg_namespace where nspname = %s", (name,)).fetchone() is not None
+
+
+def ensure_bi_role(conn: psycopg.Connection) -> None:
+    exists = conn.execute("select 1 from pg_roles where rolname = %s", (BI_ROLE,)).fetchone()
+    if not exists:
+        conn.execute(sql.SQL("create role {} nologin").format(sql.Identifier(BI_ROLE)))
+
+
+def _grant_bi(conn: psycopg.Connection, schema: str) -> None:
+    ident = sql.Identifier(schema)
+    role = sql.Identifier(BI_ROLE)
+    conn.execute(sql.SQL("grant usage on schema {} to {}").format(ident, role))
+    conn.execute(sql.SQL("grant select on all tables in schema {} to {}").format(ident, role))
+
+
+def _rename(conn: psycopg.Connection, old: str, new: str) -> None:
+    conn.execute(
+        sql.SQL("alter schema {} rename to {}").format(sql.Identifier(old), sql.Identifier(new))
+    )
+
+
+def drop_candidate(url: str) -> None:
+    with psycopg.connect(url) as conn:
+        conn.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(CANDIDATE)))
+
+
+def publish(url: str) -> None:
+    """marts → marts_previous, marts_candidate → marts, atomically."""
+    with psycopg.connect(url) as conn:
+        if not _schema_exists(conn, CANDIDATE):
+            raise PublishError("nothing to publish: no candidate marts (run `chitieu build`)")
+        ensure_bi_role(conn)
+        _grant_bi(conn, CANDIDATE)
+        conn.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(PREVIOUS)))
+        if _schema_exists(conn, PUBLISHED):
+            conn.execute(
+                sql.SQL("revoke usage on schema {} from {}").format(
+                    sql.Identifier(PUBLISHED), sql.Identifier(BI_ROLE)
+                )
+            )
+            _rename(conn, PUBLISHED, PREVIOUS)
+        _rename(conn, CANDIDATE, PUBLISHED)
+
+
+def rollback(url: str) -> None:
+    """Restore the previous build: marts ↔ marts_previous."""
+    with psycopg.connect(url) as conn:
+        if not _schema_exists(conn, PREVIOUS):
+            raise PublishError("no previous build to roll back to (marts_previous is missing)")
+        ensure_bi_role(conn)
+        _grant_bi(conn, PREVIOUS)
+        conn.execute(
+            sql.SQL("revoke usage on schema {} from {}").format(
+                sql.Identifier(PUBLISHED), sql.Identifier(BI_ROLE)
+            )
+        )
+        _rename(conn, PUBLISHED, "marts_rollback_tmp")
+        _rename(conn, PREVIOUS, PUBLISHED)
+        _rename(conn, "marts_rollback_tmp", PREVIOUS)

@@ -1,0 +1,62 @@
+"""dbt, run in-process against the warehouse (the same project Cosmos renders in Airflow)."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+
+from psycopg.conninfo import conninfo_to_dict
+
+from chitieu.config import Settings
+
+
+class TransformError(RuntimeError):
+    """dbt failed: a model did not build or a dbt test did not pass."""
+
+
+def dbt_env(url: str) -> dict[str, str]:
+    """The environment the project's profiles.yml reads its connection from."""
+    info = conninfo_to_dict(url)
+    return {
+        "CHITIEU_PGHOST": str(info.get("host") or "localhost"),
+        "CHITIEU_PGPORT": str(info.get("port") or "5432"),
+        "CHITIEU_PGUSER": str(info.get("user") or "postgres"),
+        "CHITIEU_PGPASSWORD": str(info.get("password") or ""),
+        "CHITIEU_PGDATABASE": str(info.get("dbname") or "postgres"),
+        # Plain text: the output lands in Airflow task logs and in error messages.
+        "DBT_USE_COLORS": "false",
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+
+
+def dbt_args(settings: Settings, args: Sequence[str], dbt_vars: dict[str, object]) -> list[str]:
+    project = str(settings.dbt_project_dir)
+    return [
+        *args,
+        "--project-dir", project,
+        "--profiles-dir", project,
+        "--log-path", str(settings.home / "logs" / "dbt"),
+        "--vars", json.dumps(dbt_vars),
+    ]
+
+
+def run_dbt(
+    settings: Settings, url: str, args: Sequence[str], dbt_vars: dict[str, object] | None = None
+) -> None:
+    """Invoke dbt; raises `TransformError` naming what failed."""
+    from dbt.cli.main import dbtRunner
+
+    os.environ.update(dbt_env(url))
+    result = dbtRunner().invoke(dbt_args(settings, args, dbt_vars or {}))
+    if result.success:
+        return
+    failures: list[str] = []
+    for node_result in getattr(result.result, "results", None) or []:
+        status = str(getattr(node_result, "status", ""))
+        if status.lower() in {"error", "fail"}:
+            node = getattr(node_result, "node", None)
+            name = getattr(node, "unique_id", "?")
+            failures.append(f"{name}: {status} {getattr(node_result, 'message', '') or ''}".strip())
+    detail = "; ".join(failures) or str(result.exception or "see the dbt log")
+    raise TransformError(f"dbt {' '.join(args[:1])} failed: {detail}")
