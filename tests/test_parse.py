@@ -159,11 +159,6 @@ def test_period_excel_other_types_rejected(raw: object) -> None:
         parse_period(raw)
 
 
-@pytest.mark.xfail(
-    reason="BUG: parse_period(float nan/inf) raises ValueError/OverflowError from int(), "
-    "not ParseError, so the validator crashes instead of reporting period_format",
-    strict=True,
-)
 @pytest.mark.parametrize("raw", [float("nan"), float("inf"), float("-inf")])
 def test_period_non_finite_float_is_parse_error(raw: float) -> None:
     with pytest.raises(ParseError):
@@ -252,11 +247,6 @@ def test_period_malformed(raw: str) -> None:
     assert info.value.vi and info.value.en
 
 
-@pytest.mark.xfail(
-    reason="BUG: year 0000 reaches datetime.date(0, ...) and raises a plain ValueError "
-    "instead of ParseError (validator only catches ParseError)",
-    strict=True,
-)
 @pytest.mark.parametrize("raw", ["0000-03", "0000", "0000-Q1", "T3/0000", "Năm 0000"])
 def test_period_year_zero_is_parse_error(raw: str) -> None:
     with pytest.raises(ParseError):
@@ -490,11 +480,6 @@ def test_integer_rejected(raw: object) -> None:
         parse_integer(raw)
 
 
-@pytest.mark.xfail(
-    reason="BUG: int() of a digit string over 4300 digits raises ValueError (Python's "
-    "int_max_str_digits), not ParseError, so the validator crashes on a huge number cell",
-    strict=True,
-)
 @pytest.mark.parametrize("raw", ["9" * 5000, "1" + ".000" * 1500])
 def test_integer_huge_digit_string_never_crashes(raw: str) -> None:
     with contextlib.suppress(ParseError):

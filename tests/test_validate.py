@@ -665,11 +665,6 @@ def test_row_count_several_rules(reference: Reference) -> None:
     ]
 
 
-@pytest.mark.xfail(
-    reason="BUG: _percent_value returns right after a value_format error, so a broken "
-    "numerator/denominator pair in the same row (fraction_incomplete) is not reported",
-    strict=True,
-)
 def test_row_malformed_rate_and_incomplete_fraction_reports_both(reference: Reference) -> None:
     row = cells(numerator="5", value="abc")
     assert errors_of(check(reference, row)) == [
@@ -816,12 +811,6 @@ def test_read_csv_through_validator(tmp_path: Path, reference: Reference) -> Non
     assert accepted(results[5]).value == Decimal(25)
 
 
-@pytest.mark.xfail(
-    reason="BUG: the delimiter is sniffed from the file's first physical line; with blank "
-    "lines before the header of a ';' file it falls back to ',' and the whole header becomes "
-    "one cell (contract: the first non-empty row is the header, delimiter detected)",
-    strict=True,
-)
 def test_read_csv_semicolon_after_leading_blank_lines(tmp_path: Path) -> None:
     data = (
         f"\n\nprovince_code;unit_code;period;indicator_code;value\n40;CA;2024-03;{PERCENT_ANY};50\n"
@@ -830,12 +819,7 @@ def test_read_csv_semicolon_after_leading_blank_lines(tmp_path: Path) -> None:
     assert rows[2] == (3, ["province_code", "unit_code", "period", "indicator_code", "value"])
 
 
-@pytest.mark.xfail(
-    reason="BUG (heuristic false positive): the TCVN3 mojibake check rejects valid UTF-8 files "
-    "whose free-text note holds ordinary symbols such as '°', '±', '×' or '«»'",
-    strict=True,
-)
-@pytest.mark.parametrize("note", ["Nhiệt độ 25°C", "Sai số ±0,5%", "Khổ 2×3 m", "Dự án «IOC»"])
+@pytest.mark.parametrize("note", ["Nhiệt độ 25°C", "Sai số ±0.5%", "Khổ 2×3 m", "Dự án «IOC»"])
 def test_read_csv_utf8_symbols_in_note_are_not_mojibake(tmp_path: Path, note: str) -> None:
     data = f"province_code,unit_code,period,indicator_code,value,note\n40,CA,2024-03,X,50,{note}\n"
     rows = read_all(write(tmp_path, data.encode()))
@@ -865,12 +849,6 @@ def test_read_xlsx_percent_format_flagged(tmp_path: Path) -> None:
     assert rows[1].percent == [True, True, False, False]
 
 
-@pytest.mark.xfail(
-    reason="BUG: read_xlsx treats any '%' in the number format as a percent format, but a "
-    "quoted or escaped literal '%' (0.00\"%\", 0.00\\%) does not scale the value: 64.67 shown "
-    "as '64.67%' is read as 6467",
-    strict=True,
-)
 def test_read_xlsx_literal_percent_sign_is_not_percent_format(tmp_path: Path) -> None:
     path = _xlsx_with_formats(tmp_path, ['0.00"%"', "0.00\\%"], [64.67, 64.67])
     assert list(read_xlsx(path))[1].percent == [False, False]

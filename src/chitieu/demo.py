@@ -58,8 +58,8 @@ _PERFORMANCE = {"48": 9.0, "40": 4.0, "51": 0.0, "49": -14.0}
 # rather than a slowly growing stock (eligible citizens, medical facilities).
 _RATE_PROFILE: dict[str, tuple[float, float, int, bool]] = {
     "DVC_ONLINE_INTAKE_RATE": (45, 78, 9_000, True),
-    "DVC_FULL_ONLINE_SHARE": (35, 62, 1_100, False),
-    "DVC_PORTAL_SYNC_RATE": (60, 93, 800, False),
+    "DVC_FULL_ONLINE_SHARE": (35, 62, 0, False),
+    "DVC_PORTAL_SYNC_RATE": (60, 93, 0, False),
     "ESSENTIAL_DVC_ONLINE_RATE": (55, 90, 12_000, True),
     "DOSSIER_DIGITIZATION_RATE": (60, 95, 9_000, True),
     "E_RESULT_RATE": (50, 86, 9_000, True),
@@ -85,6 +85,8 @@ _RATE_PROFILE: dict[str, tuple[float, float, int, bool]] = {
     "ACCOMMODATION_ASM_RATE": (60, 97, 450, False),
 }
 _DEFAULT_RATE_PROFILE = (40.0, 75.0, 5_000, True)
+# Denominators that do not grow with the population: the province's services, about.
+_PER_PROVINCE = {"DVC_FULL_ONLINE_SHARE": 1_900, "DVC_PORTAL_SYNC_RATE": 1_300}
 # Province-specific trends where the press reports (and the targets) call for one.
 _RATE_OVERRIDE: dict[tuple[str, str], tuple[float, float]] = {
     ("SW_ACCOUNT_OPENED_RATE", "40"): (42, 70),  # ~65 % at end-2024 against a 90 % target
@@ -267,9 +269,13 @@ def _rate_rows(
         if "*" in ind.reporting_units:  # every unit reports it: units differ more
             shift += rng.uniform(-8, 6)
     start, end = start + shift, end + shift + rng.uniform(-2, 2)
-    base = per_million * _POPULATION_M[province]
+    if ind.code in _PER_PROVINCE:  # e.g. the province's public services: not per inhabitant
+        base = _PER_PROVINCE[ind.code] * rng.uniform(0.9, 1.1)
+    else:
+        base = per_million * _POPULATION_M[province]
     if "*" in ind.reporting_units:
-        base *= rng.uniform(0.05, 0.6)  # this unit's share of the province's dossiers
+        # The unit's share of the province's dossiers, the same for every dossier indicator.
+        base *= _rng(seed, "share", province, unit).uniform(0.05, 0.6)
     base = max(base, 30.0)
     mode = _percent_mode(seed, province, unit)
     rows = []
@@ -423,7 +429,7 @@ class _Style:
 def _style(seed: int, province: str, unit: str, quarter: tuple[int, int]) -> _Style:
     """A unit keeps its software, mostly; now and then a quarter comes in another shape."""
     home = _rng(seed, "style", province, unit)
-    kind = home.choices(("en_csv", "vi_csv", "xlsx"), weights=(35, 35, 30))[0]
+    kind = home.choices(("en_csv", "vi_csv", "xlsx"), weights=(38, 38, 24))[0]
     options = dict(
         month_form=home.randrange(3),
         roman=home.random() < 0.7,

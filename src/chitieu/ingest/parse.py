@@ -7,6 +7,7 @@ returns the canonical value or raises `ParseError` with a message a clerk can ac
 from __future__ import annotations
 
 import calendar
+import math
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -98,6 +99,9 @@ _PERIOD_HELP = ParseError(
 
 
 def _period_from_match(kind: str, groups: tuple[str, ...]) -> Period:
+    year_group = groups[0] if kind in {"month", "quarter", "half", "year"} else groups[1]
+    if not 1900 <= int(year_group) <= 2999:
+        raise _PERIOD_HELP
     if kind == "month":
         year, month = int(groups[0]), int(groups[1])
     elif kind == "month_vi" or kind == "months_vi":
@@ -130,7 +134,7 @@ def parse_period(raw: object) -> Period:
             raise _PERIOD_HELP
         return _month(raw.year, raw.month)
     if isinstance(raw, int | float) and not isinstance(raw, bool):
-        if raw != int(raw):
+        if not math.isfinite(raw) or raw != int(raw):
             raise _PERIOD_HELP
         raw = str(int(raw))
     if not isinstance(raw, str):
@@ -139,10 +143,7 @@ def parse_period(raw: object) -> Period:
     for pattern, kind in _PERIOD_PATTERNS:
         match = pattern.match(text)
         if match:
-            period = _period_from_match(kind, match.groups())
-            if not 1900 <= period.start.year <= 2999:
-                raise _PERIOD_HELP
-            return period
+            return _period_from_match(kind, match.groups())
     raise _PERIOD_HELP
 
 
@@ -152,6 +153,9 @@ def period_bounds(code: str) -> Period:
 
 
 # --- numbers -------------------------------------------------------------------------------
+
+# Larger numbers are typing errors, and would not fit PostgreSQL's bigint.
+MAX_DIGITS = 18
 
 _DECIMAL = re.compile(r"^[+-]?[0-9]+(?:[.,][0-9]+)?$")
 _PLAIN_INT = re.compile(r"^-?[0-9]+$")
@@ -194,14 +198,17 @@ def parse_integer(raw: object) -> int:
     if number is not None:
         if number != number.to_integral_value():
             raise ParseError(f"Phải là số nguyên: {raw}", f"Must be a whole number: {raw}")
+        if abs(number) >= 10**MAX_DIGITS:
+            raise ParseError(f"Số quá lớn: {raw}", f"Number too large: {raw}")
         return int(number)
     if not isinstance(raw, str):
         raise ParseError("Số không hợp lệ", "Malformed number")
     text = raw.strip()
-    if _PLAIN_INT.match(text):
-        return int(text)
-    if _GROUPED_INT.match(text):
-        return int(re.sub(r"[., \u00a0\u202f]", "", text))
+    digits = re.sub(r"[., \u00a0\u202f]", "", text)
+    if _PLAIN_INT.match(text) or _GROUPED_INT.match(text):
+        if len(digits.lstrip("-")) > MAX_DIGITS:
+            raise ParseError(f"Số quá lớn: '{raw[:40]}'", f"Number too large: '{raw[:40]}'")
+        return int(digits)
     raise ParseError(
         f"Số nguyên không hợp lệ: '{raw}' (ví dụ 1.068 hoặc 1068)",
         f"Malformed whole number: '{raw}' (e.g. 1.068 or 1068)",

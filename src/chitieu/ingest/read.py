@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,8 @@ FORMATS = {".csv": "csv", ".xlsx": "xlsx"}
 
 # Characters that never occur in Vietnamese text but do when TCVN3 (ABC) or VNI bytes were
 # decoded as a Western code page and saved again as UTF-8: "C«ng an tØnh", "Sôû Y teá".
-_MOJIBAKE = frozenset("«»¨©ª®¯°±²³´µ¶·¸¹º¼½¾¿ÆÇËÎÏÐÑ×ØÛÜÞßæçëîïñ÷øûüþÿ¡¢£¤¥¦§¬")
+# Symbols real notes use (°, ±, ×, «», ², ©) are left out so they do not trip the check.
+_MOJIBAKE = frozenset("¨ª¯´µ¶·¸¹º¼½¾¿ÆÇËÎÏÐÑØÛÜÞßæçëîïñøûüþÿ¡¢¤¥¦¬")
 
 _ENCODING_VI = (
     "Tệp không ở bảng mã Unicode (UTF-8/UTF-16); có thể là Windows-1258, TCVN3 (ABC) hoặc "
@@ -69,10 +71,13 @@ def read_csv(path: Path) -> Iterator[Row]:
     encoding = _csv_encoding(path)
     try:
         with path.open(encoding=encoding, errors="strict", newline="") as handle:
-            first = handle.readline()
+            first = ""
+            while not first.strip(" \t\r\n\ufeff,;"):
+                line = handle.readline()
+                if not line:
+                    break
+                first = line
             handle.seek(0)
-            if encoding == "utf-8-sig" or encoding == "utf-16":
-                first = first.lstrip("\ufeff")
             reader = csv.reader(handle, delimiter=_sniff_delimiter(first))
             for number, cells in enumerate(reader, start=1):
                 for cell in cells:
@@ -84,6 +89,14 @@ def read_csv(path: Path) -> Iterator[Row]:
         raise file_error(
             "malformed_csv", f"Tệp CSV hỏng: {exc}", f"Malformed CSV file: {exc}"
         ) from exc
+
+
+def _is_percent_format(number_format: str | None) -> bool:
+    """Excel scales a cell by 100 only for a bare % in its format, not a quoted or escaped one."""
+    if not number_format:
+        return False
+    bare = re.sub(r'"[^"]*"|\\.', "", number_format)
+    return "%" in bare
 
 
 def read_xlsx(path: Path) -> Iterator[Row]:
@@ -105,7 +118,7 @@ def read_xlsx(path: Path) -> Iterator[Row]:
         sheet.reset_dimensions()
         for number, cells in enumerate(sheet.iter_rows(), start=1):
             values = [getattr(cell, "value", None) for cell in cells]
-            percent = ["%" in (getattr(cell, "number_format", "") or "") for cell in cells]
+            percent = [_is_percent_format(getattr(cell, "number_format", None)) for cell in cells]
             for value in values:
                 if isinstance(value, str):
                     _check_text(value, number)

@@ -311,7 +311,6 @@ class Validator:
                 value = parse_rate(raw["value"], value_is_percent)
             except ParseError as exc:
                 errors.add("value_format", "value", exc.vi, exc.en, raw["value"])
-                return None
         has_num, has_den = raw["numerator"] is not None, raw["denominator"] is not None
         if has_num != has_den:
             errors.add(
@@ -320,7 +319,7 @@ class Validator:
                 "Tử số và mẫu số phải có cùng nhau",
                 "Numerator and denominator must be given together",
             )
-        elif not has_num and value is None:
+        elif not has_num and raw["value"] is None:
             errors.add(
                 "value_missing",
                 "value",
