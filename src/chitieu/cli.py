@@ -116,6 +116,14 @@ def cmd_publish(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_airflow(args: argparse.Namespace) -> int:
+    from chitieu.airflow_env import prepare, run_airflow
+
+    _say("airflow: migrating the metadata database (embedded PostgreSQL unless configured)")
+    prepare()
+    return run_airflow(args.airflow_args or ["--help"], check=False).returncode
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="chitieu",
@@ -151,6 +159,13 @@ def parser() -> argparse.ArgumentParser:
     pub.add_argument("--rollback", action="store_true",
                      help="restore the previously published marts")
     pub.set_defaults(func=cmd_publish)
+    airflow = sub.add_parser(
+        "airflow", help="run an airflow command against the project's database and DAGs",
+        description="Runs `airflow ARGS` with AIRFLOW_HOME under $CHITIEU_HOME, metadata in "
+        "the warehouse's PostgreSQL server and the repo's dags/ folder, e.g. "
+        "`chitieu airflow dags test chitieu_nightly` or `chitieu airflow standalone`.")
+    airflow.add_argument("airflow_args", nargs=argparse.REMAINDER, metavar="ARGS")
+    airflow.set_defaults(func=cmd_airflow)
     return top
 
 

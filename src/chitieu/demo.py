@@ -101,7 +101,7 @@ _MILESTONE_FROM: dict[str, dict[str, int | None]] = {
     "IOC_OPERATIONAL": {"48": 0, "40": 2, "51": 4, "49": None},
     "EMULATION_CRITERIA_ADOPTED": {"48": 0, "40": 1, "51": 3, "49": 4},
 }
-_RANK_TREND = {"48": (6, 2), "40": (31, 17), "51": (40, 29), "49": (48, 44)}  # of 63
+_RANK_TREND = {"48": (6, 2), "40": (31, 17), "51": (40, 29), "49": (50, 43)}  # of 63
 _DAYS_TREND = {"48": 10, "40": 15, "51": 17, "49": 22}  # working days in 2024-01
 _MODELS_TOTAL = {"40": 44, "48": 36, "51": 40, "49": 42}
 # Days after the quarter ends by which a province's units send their reports.
