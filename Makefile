@@ -35,10 +35,10 @@ lint: $(SYNCED) ## ruff (Python) and sqlfluff (dbt SQL)
 	$(BIN)/ruff format --check .
 	$(MAKE) --no-print-directory lint-sql
 
-# The dbt templater compiles the models without connecting; it only needs the profile's
-# variables to be set.
-lint-sql: $(SYNCED)
-	cd dbt_project && CHITIEU_PGHOST=localhost CHITIEU_PGDATABASE=lint ../$(BIN)/sqlfluff lint models macros tests
+# sqlfluff's dbt templater opens a connection while compiling, so it lints against the
+# warehouse database (the embedded one unless CHITIEU_DB_URL is set).
+lint-sql: $(SYNCED) ## sqlfluff on the dbt models (postgres dialect, dbt templater)
+	cd dbt_project && exports="$$(../$(BIN)/chitieu db env)" && eval "$$exports" && ../$(BIN)/sqlfluff lint models tests
 
 format: $(SYNCED) ## apply ruff's formatting and fixes
 	$(BIN)/ruff format .

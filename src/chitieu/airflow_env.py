@@ -38,8 +38,9 @@ def _airflow_bin() -> str:
     return local if os.path.exists(local) else (shutil.which("airflow") or "airflow")
 
 
-def run_airflow(args: list[str], settings: Settings | None = None, check: bool = True,
-                **kwargs: object) -> subprocess.CompletedProcess:
+def run_airflow(
+    args: list[str], settings: Settings | None = None, check: bool = True, **kwargs: object
+) -> subprocess.CompletedProcess:
     env = {**os.environ, **airflow_environment(settings)}
     return subprocess.run([_airflow_bin(), *args], env=env, check=check, **kwargs)  # type: ignore[call-overload]
 
@@ -49,6 +50,14 @@ def prepare(settings: Settings | None = None) -> None:
     settings = settings or load_settings()
     settings.airflow_home.mkdir(parents=True, exist_ok=True)
     run_airflow(["db", "migrate"], settings, stdout=subprocess.DEVNULL)
-    run_airflow(["pools", "set", INGEST_POOL, str(INGEST_POOL_SLOTS),
-                 "Concurrent submission files being ingested"], settings,
-                stdout=subprocess.DEVNULL)
+    run_airflow(
+        [
+            "pools",
+            "set",
+            INGEST_POOL,
+            str(INGEST_POOL_SLOTS),
+            "Concurrent submission files being ingested",
+        ],
+        settings,
+        stdout=subprocess.DEVNULL,
+    )

@@ -37,6 +37,13 @@ def cmd_db(args: argparse.Namespace) -> int:
     settings = load_settings()
     if args.action == "url":
         print(db.warehouse_url(settings))
+    elif args.action == "env":
+        import shlex
+
+        from chitieu.transform import dbt_env
+
+        for name, value in dbt_env(db.warehouse_url(settings)).items():
+            print(f"export {name}={shlex.quote(value)}")
     elif args.action == "up":
         url = db.warehouse_url(settings)
         db.airflow_url(settings)
@@ -98,7 +105,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     url = warehouse_url(settings)
     _say(f"done in {time.monotonic() - started:.0f} s. Query the marts:")
     _say(f"  psql \"{url}\" -c 'select * from marts.target_gap limit 5'")
-    _say("  (or: psql \"$(.venv/bin/chitieu db url)\" …)")
+    _say('  (or: psql "$(.venv/bin/chitieu db url)" …)')
     return 0
 
 
@@ -136,9 +143,13 @@ def parser() -> argparse.ArgumentParser:
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     db = sub.add_parser("db", help="the warehouse database (embedded PostgreSQL by default)")
-    db.add_argument("action", choices=["up", "down", "url"],
-                    help="up: start it and create the databases; down: stop it; "
-                    "url: print the warehouse URL")
+    db.add_argument(
+        "action",
+        choices=["up", "down", "url", "env"],
+        help="up: start it and create the databases; down: stop it; url: print the "
+        "warehouse URL; env: print shell exports for dbt and sqlfluff "
+        '(eval "$(chitieu db env)")',
+    )
     db.set_defaults(func=cmd_db)
 
     for name, func, text in [
@@ -147,23 +158,28 @@ def parser() -> argparse.ArgumentParser:
         ("demo", cmd_demo, "write a realistic sample landing area and run it"),
     ]:
         command = sub.add_parser(name, help=text, description=text)
-        command.add_argument("--landing", metavar="DIR",
-                             help="landing area (default: $CHITIEU_LANDING_DIR or "
-                             "$CHITIEU_HOME/landing)")
+        command.add_argument(
+            "--landing",
+            metavar="DIR",
+            help="landing area (default: $CHITIEU_LANDING_DIR or $CHITIEU_HOME/landing)",
+        )
         command.set_defaults(func=func)
 
     build = sub.add_parser("build", help="dbt build, quality gates, publish")
     build.set_defaults(func=cmd_build)
 
     pub = sub.add_parser("publish", help="publish the candidate marts, or roll back")
-    pub.add_argument("--rollback", action="store_true",
-                     help="restore the previously published marts")
+    pub.add_argument(
+        "--rollback", action="store_true", help="restore the previously published marts"
+    )
     pub.set_defaults(func=cmd_publish)
     airflow = sub.add_parser(
-        "airflow", help="run an airflow command against the project's database and DAGs",
+        "airflow",
+        help="run an airflow command against the project's database and DAGs",
         description="Runs `airflow ARGS` with AIRFLOW_HOME under $CHITIEU_HOME, metadata in "
         "the warehouse's PostgreSQL server and the repo's dags/ folder, e.g. "
-        "`chitieu airflow dags test chitieu_nightly` or `chitieu airflow standalone`.")
+        "`chitieu airflow dags test chitieu_nightly` or `chitieu airflow standalone`.",
+    )
     airflow.add_argument("airflow_args", nargs=argparse.REMAINDER, metavar="ARGS")
     airflow.set_defaults(func=cmd_airflow)
     return top

@@ -103,8 +103,9 @@ def _outcome(result: Any, levels: dict[str, str]) -> ExpectationOutcome:
     level = levels.get(config.id or "", (config.meta or {}).get("level", "error"))
     return ExpectationOutcome(
         expectation=config.type,
-        column=kwargs.get("column") or kwargs.get("column_A") or (
-            ",".join(kwargs["column_list"]) if "column_list" in kwargs else None),
+        column=kwargs.get("column")
+        or kwargs.get("column_A")
+        or (",".join(kwargs["column_list"]) if "column_list" in kwargs else None),
         level=level,
         success=bool(result.success),
         unexpected_count=details.get("unexpected_count"),
@@ -122,11 +123,23 @@ def _store(url: str, run_id: str, result: GateResult) -> None:
             " success, observed) from stdin"
         ) as copy:
             for o in result.outcomes:
-                observed = {"unexpected_count": o.unexpected_count, "sample": o.sample,
-                            "observed_value": o.observed}
-                copy.write_row((run_id, result.suite, result.asset, o.expectation,
-                                json.dumps(o.kwargs, default=str), o.level, o.success,
-                                json.dumps(observed, default=str)))
+                observed = {
+                    "unexpected_count": o.unexpected_count,
+                    "sample": o.sample,
+                    "observed_value": o.observed,
+                }
+                copy.write_row(
+                    (
+                        run_id,
+                        result.suite,
+                        result.asset,
+                        o.expectation,
+                        json.dumps(o.kwargs, default=str),
+                        o.level,
+                        o.success,
+                        json.dumps(observed, default=str),
+                    )
+                )
 
 
 def run_gate(
@@ -158,8 +171,9 @@ def run_gate(
 
     spec = _load_suite(settings, suite_name)
     suite = context.suites.add_or_update(
-        gx.ExpectationSuite(name=spec["name"], expectations=spec["expectations"],
-                            meta=spec.get("meta"))
+        gx.ExpectationSuite(
+            name=spec["name"], expectations=spec["expectations"], meta=spec.get("meta")
+        )
     )
     levels = {e.id: (e.meta or {}).get("level", "error") for e in suite.expectations if e.id}
     definition = context.validation_definitions.add_or_update(

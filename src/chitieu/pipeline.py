@@ -30,8 +30,10 @@ class BuildSummary:
     docs: str | None = None
 
     def lines(self) -> list[str]:
-        lines = ["published marts (schema marts): " + ", ".join(
-            f"{name} {rows} rows" for name, rows in self.mart_rows.items())]
+        lines = [
+            "published marts (schema marts): "
+            + ", ".join(f"{name} {rows} rows" for name, rows in self.mart_rows.items())
+        ]
         lines += [f"gate warning: {w}" for w in self.gate_warnings]
         if self.docs:
             lines.append(f"data docs: {self.docs}")
@@ -53,23 +55,36 @@ def mart_row_counts(url: str, schema: str = PUBLISHED) -> dict[str, int]:
 def build_staging(settings: Settings, url: str, progress: Progress) -> None:
     progress("dbt: reference seeds and staging models, with their tests")
     ensure_schema(url)
-    run_dbt(settings, url, ["build", "--select", "resource_type:seed", "staging",
-                            "--full-refresh", "--indirect-selection", "cautious"],
-            {"marts_schema": CANDIDATE})
+    run_dbt(
+        settings,
+        url,
+        [
+            "build",
+            "--select",
+            "resource_type:seed",
+            "staging",
+            "--full-refresh",
+            "--indirect-selection",
+            "cautious",
+        ],
+        {"marts_schema": CANDIDATE},
+    )
 
 
 def gate_staging(settings: Settings, url: str, run_id: str, progress: Progress) -> gates.GateResult:
     progress("gate: Great Expectations on staging.stg_raw__submission_values")
-    result = gates.run_gate(settings, url, "stg_raw__submission_values", "staging",
-                            "stg_raw__submission_values", run_id)
+    result = gates.run_gate(
+        settings, url, "stg_raw__submission_values", "staging", "stg_raw__submission_values", run_id
+    )
     return gates.require(result)
 
 
 def build_marts(settings: Settings, url: str, progress: Progress) -> None:
     progress(f"dbt: intermediate models and candidate marts (schema {CANDIDATE}), with tests")
     drop_candidate(url)
-    run_dbt(settings, url, ["build", "--select", "intermediate", "marts"],
-            {"marts_schema": CANDIDATE})
+    run_dbt(
+        settings, url, ["build", "--select", "intermediate", "marts"], {"marts_schema": CANDIDATE}
+    )
 
 
 def publish_marts(url: str, progress: Progress) -> None:

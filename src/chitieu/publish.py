@@ -20,7 +20,10 @@ class PublishError(RuntimeError):
 
 
 def _schema_exists(conn: psycopg.Connection, name: str) -> bool:
-    return conn.execute("select 1 from pg_namespace where nspname = %s", (name,)).fetchone() is not None
+    return (
+        conn.execute("select 1 from pg_namespace where nspname = %s", (name,)).fetchone()
+        is not None
+    )
 
 
 def ensure_bi_role(conn: psycopg.Connection) -> None:

@@ -34,10 +34,14 @@ def dbt_args(settings: Settings, args: Sequence[str], dbt_vars: dict[str, object
     project = str(settings.dbt_project_dir)
     return [
         *args,
-        "--project-dir", project,
-        "--profiles-dir", project,
-        "--log-path", str(settings.home / "logs" / "dbt"),
-        "--vars", json.dumps(dbt_vars),
+        "--project-dir",
+        project,
+        "--profiles-dir",
+        project,
+        "--log-path",
+        str(settings.home / "logs" / "dbt"),
+        "--vars",
+        json.dumps(dbt_vars),
     ]
 
 

@@ -14,7 +14,18 @@ current_values as (
 trended as (
 
     select
-        *,
+        province_code,
+        unit_code,
+        indicator_code,
+        period,
+        period_type,
+        period_start,
+        period_end,
+        value,
+        numerator,
+        denominator,
+        submission_id,
+        submitted_at,
         regr_count(value, {{ day_number('period_end') }}) over trend_window as trend_points,
         regr_slope(value, {{ day_number('period_end') }}) over trend_window as trend_slope,
         regr_intercept(value, {{ day_number('period_end') }}) over trend_window

@@ -18,7 +18,21 @@ targets as (
 applied as (
 
     select
-        trended.*,
+        trended.province_code,
+        trended.unit_code,
+        trended.indicator_code,
+        trended.period,
+        trended.period_type,
+        trended.period_start,
+        trended.period_end,
+        trended.value,
+        trended.numerator,
+        trended.denominator,
+        trended.submission_id,
+        trended.submitted_at,
+        trended.trend_points,
+        trended.trend_slope,
+        trended.trend_intercept,
         targets.issuer as target_issuer,
         targets.comparator,
         targets.target_value,

@@ -26,8 +26,16 @@ from chitieu.reference import Reference
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 _VALUE_COLUMNS = (
-    "submission_id", "row_number", "province_code", "unit_code", "period", "indicator_code",
-    "numerator", "denominator", "value", "note",
+    "submission_id",
+    "row_number",
+    "province_code",
+    "unit_code",
+    "period",
+    "indicator_code",
+    "numerator",
+    "denominator",
+    "value",
+    "note",
 )
 _COPY_VALUES = f"copy raw.submission_value ({', '.join(_VALUE_COLUMNS)}) from stdin"
 _COPY_ERRORS = (
@@ -70,8 +78,16 @@ def report_path(quarantined: Path) -> Path:
 
 def _copy_row(submission_id: int, obs: Observation) -> tuple[object, ...]:
     return (
-        submission_id, obs.row_number, obs.province_code, obs.unit_code, obs.period.code,
-        obs.indicator_code, obs.numerator, obs.denominator, obs.value, obs.note,
+        submission_id,
+        obs.row_number,
+        obs.province_code,
+        obs.unit_code,
+        obs.period.code,
+        obs.indicator_code,
+        obs.numerator,
+        obs.denominator,
+        obs.value,
+        obs.note,
     )
 
 
@@ -104,11 +120,19 @@ def _validate_and_copy(
             spool.add(exc.error)
             return loaded
     if not header_seen:
-        spool.add(SubmissionError("empty_file", "Tệp rỗng: không có dòng tiêu đề",
-                                  "Empty file: no header row"))
+        spool.add(
+            SubmissionError(
+                "empty_file", "Tệp rỗng: không có dòng tiêu đề", "Empty file: no header row"
+            )
+        )
     elif loaded == 0 and not spool.count:
-        spool.add(SubmissionError("no_rows", "Tệp chỉ có dòng tiêu đề, không có số liệu",
-                                  "The file has a header but no data rows"))
+        spool.add(
+            SubmissionError(
+                "no_rows",
+                "Tệp chỉ có dòng tiêu đề, không có số liệu",
+                "The file has a header but no data rows",
+            )
+        )
     return loaded
 
 
@@ -166,7 +190,12 @@ def _reject(
 ) -> FileResult:
     with conn.transaction():
         submission_id = _insert_ledger(
-            conn, rel_path, path, sha, "rejected", error_count=spool.count,
+            conn,
+            rel_path,
+            path,
+            sha,
+            "rejected",
+            error_count=spool.count,
             duration_ms=int((time.monotonic() - started) * 1000),
         )
         target = quarantine_target(quarantine_dir, rel_path, submission_id)
@@ -177,12 +206,19 @@ def _reject(
         with conn.cursor().copy(_COPY_ERRORS) as copy:
             for number, error in enumerate(spool, start=1):
                 copy.write_row(
-                    (submission_id, number, error.row, error.column, error.rule, error.vi,
-                     error.en, error.raw_value)
+                    (
+                        submission_id,
+                        number,
+                        error.row,
+                        error.column,
+                        error.rule,
+                        error.vi,
+                        error.en,
+                        error.raw_value,
+                    )
                 )
     _move_to_quarantine(conn, path, submission_id, target, rel_path)
-    return FileResult(rel_path, "rejected", 0, spool.count, submission_id,
-                      str(report_path(target)))
+    return FileResult(rel_path, "rejected", 0, spool.count, submission_id, str(report_path(target)))
 
 
 def _load_or_reject(
@@ -235,7 +271,9 @@ def _record_duplicate(conn: psycopg.Connection, rel_path: str, path: Path, sha: 
     return FileResult(rel_path, "duplicate", 0, 0, submission_id)
 
 
-def _already_seen(conn: psycopg.Connection, rel_path: str, path: Path, sha: str | None) -> FileResult | None:
+def _already_seen(
+    conn: psycopg.Connection, rel_path: str, path: Path, sha: str | None
+) -> FileResult | None:
     """The ledger's answer for a file seen before (same path, and same mtime+size or same hash)."""
     stat = path.stat()
     if sha is None:

@@ -186,7 +186,8 @@ def parse_rate(raw: object, percent_format: bool = False) -> Decimal:
     text = raw.strip().removesuffix("%").strip()
     if not _DECIMAL.match(text):
         raise ParseError(
-            f"Tỷ lệ không hợp lệ: '{raw}' (dùng dạng 64,67 hoặc 64,67%, không phân cách hàng nghìn)",
+            f"Tỷ lệ không hợp lệ: '{raw}' "
+            "(dùng dạng 64,67 hoặc 64,67%, không phân cách hàng nghìn)",
             f"Malformed rate: '{raw}' (write 64.67 or 64,67%, no thousands separators)",
         )
     return Decimal(text.replace(",", "."))

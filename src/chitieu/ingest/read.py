@@ -137,4 +137,3 @@ def read_rows(path: Path) -> Iterator[Row]:
     raise file_error(
         "unsupported_format", "Định dạng tệp không được hỗ trợ", "Unsupported file format"
     )
-

@@ -34,8 +34,14 @@ class ErrorSpool:
     def add(self, error: SubmissionError) -> None:
         self.count += 1
         self._writer.writerow(
-            [error.row or "", error.column or "", error.rule, error.vi, error.en,
-             "" if error.raw_value is None else error.raw_value]
+            [
+                error.row or "",
+                error.column or "",
+                error.rule,
+                error.vi,
+                error.en,
+                "" if error.raw_value is None else error.raw_value,
+            ]
         )
 
     def extend(self, errors: Iterable[SubmissionError]) -> None:

@@ -32,6 +32,7 @@ def ensure_schema(url: str) -> None:
 @dataclass
 class IngestSummary:
     landing: str
+    quarantine: str
     results: list[FileResult] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
 
@@ -57,22 +58,27 @@ class IngestSummary:
         ]
         new_reports = [r.report for r in self.results if r.outcome == "rejected" and r.report]
         if new_reports:
-            lines.append(f"error reports ({len(new_reports)}) are in "
-                         f"{Path(new_reports[0]).parent}:")
+            lines.append(
+                f"error reports ({len(new_reports)}), beside the rejected files under "
+                f"{self.quarantine}:"
+            )
             lines += [f"  {report}" for report in new_reports[:10]]
             if len(new_reports) > 10:
                 lines.append(f"  … and {len(new_reports) - 10} more")
         return lines
 
 
-def ingest_one(rel_path: str, landing: Path | None = None, settings: Settings | None = None) -> FileResult:
+def ingest_one(
+    rel_path: str, landing: Path | None = None, settings: Settings | None = None
+) -> FileResult:
     """Ingest one file (the DAG maps this over the landing area)."""
     settings = settings or load_settings()
     url = warehouse_url(settings)
     ensure_schema(url)
     root = (landing or settings.landing_dir).resolve()
-    return ingest_file(url, root, rel_path, load_reference(settings.seeds_dir),
-                       settings.quarantine_dir)
+    return ingest_file(
+        url, root, rel_path, load_reference(settings.seeds_dir), settings.quarantine_dir
+    )
 
 
 def ingest_landing(
@@ -81,7 +87,7 @@ def ingest_landing(
     settings = settings or load_settings()
     root = landing or settings.landing_dir
     found = discover(root)
-    summary = IngestSummary(str(found.root), ignored=found.ignored)
+    summary = IngestSummary(str(found.root), str(settings.quarantine_dir), ignored=found.ignored)
     if not found.submissions:
         progress(f"no submission files (.csv, .xlsx) in {found.root}")
         return summary
@@ -94,8 +100,11 @@ def ingest_landing(
         result = ingest_file(url, found.root, rel, reference, settings.quarantine_dir)
         summary.results.append(result)
         if result.outcome != "unchanged":
-            detail = f"{result.rows} rows" if result.outcome == "accepted" else (
-                f"{result.errors} error(s)" if result.outcome == "rejected" else "")
+            detail = (
+                f"{result.rows} rows"
+                if result.outcome == "accepted"
+                else (f"{result.errors} error(s)" if result.outcome == "rejected" else "")
+            )
             progress(f"  [{number}/{total}] {result.outcome:<9} {rel} {detail}".rstrip())
     for rel in found.ignored:
         progress(f"  ignored (not .csv/.xlsx): {rel}")

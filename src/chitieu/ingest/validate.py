@@ -265,13 +265,20 @@ class Validator:
             return None
 
     def _values(
-        self, indicator: Indicator, raw: dict[str, object], value_is_percent: bool, errors: RowErrors
+        self,
+        indicator: Indicator,
+        raw: dict[str, object],
+        value_is_percent: bool,
+        errors: RowErrors,
     ) -> tuple[int | None, Decimal | None, Decimal | None]:
         numerator = self._integer(raw, "numerator", errors)
         denominator = self._integer(raw, "denominator", errors)
         if numerator is not None and numerator < 0:
             errors.add(
-                "negative", "numerator", "Tử số không được âm", "Numerator must not be negative",
+                "negative",
+                "numerator",
+                "Tử số không được âm",
+                "Numerator must not be negative",
                 raw["numerator"],
             )
         if denominator is not None and denominator <= 0:
@@ -363,7 +370,10 @@ class Validator:
             return None
         if value is not None and value < 0:
             errors.add(
-                "negative", "value", "Giá trị không được âm", "Value must not be negative",
+                "negative",
+                "value",
+                "Giá trị không được âm",
+                "Value must not be negative",
                 raw["value"],
             )
         return None if value is None else Decimal(value)
@@ -371,9 +381,7 @@ class Validator:
     def _rank_value(self, raw, numerator, denominator, value_is_percent, errors):
         value = self._integer(raw, "value", errors)
         if raw["value"] is None:
-            errors.add(
-                "value_missing", "value", "Thiếu thứ hạng", "Rank value is required"
-            )
+            errors.add("value_missing", "value", "Thiếu thứ hạng", "Rank value is required")
             return None
         if value is None:
             return None
@@ -397,9 +405,7 @@ class Validator:
 
     def _milestone_value(self, raw, numerator, denominator, value_is_percent, errors):
         if raw["value"] is None:
-            errors.add(
-                "value_missing", "value", "Thiếu giá trị mốc", "Milestone value is required"
-            )
+            errors.add("value_missing", "value", "Thiếu giá trị mốc", "Milestone value is required")
             return None
         try:
             return Decimal(parse_milestone(raw["value"]))

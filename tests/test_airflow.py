@@ -1,0 +1,133 @@
+"""The nightly DAG: parses cleanly, and really runs under `airflow dags test`."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from decimal import Decimal
+
+import psycopg
+import pytest
+
+from chitieu.airflow_env import airflow_environment, prepare, run_airflow
+from chitieu.config import REPO_ROOT
+from tests.conftest import Warehouse
+from tests.landing_files import at, write_submission
+
+DAGS = REPO_ROOT / "dags"
+
+# Runs in a fresh interpreter so the import cost measured is the DAG files', not a warm
+# module cache's, and Airflow's configuration comes from the environment given.
+_INTEGRITY = """
+import json, sys, time
+started = time.perf_counter()
+from airflow.dag_processing.dagbag import DagBag
+bag = DagBag(dag_folder=sys.argv[1])
+dags = {
+    dag_id: {
+        "owner": dag.owner,
+        "retries": [t.retries for t in dag.tasks],
+        "tags": sorted(dag.tags),
+        "schedule": str(dag.schedule),
+        "timezone": str(dag.timezone),
+    }
+    for dag_id, dag in bag.dags.items()
+}
+print(json.dumps({"errors": {k: str(v) for k, v in bag.import_errors.items()}, "dags": dags}))
+"""
+
+
+@pytest.fixture
+def airflow_env(warehouse: Warehouse) -> dict[str, str]:
+    import os
+
+    return {**os.environ, **airflow_environment(warehouse.settings)}
+
+
+def test_dags_import_with_owner_retries_and_tags(airflow_env: dict[str, str]) -> None:
+    import json
+
+    out = subprocess.run(
+        [sys.executable, "-c", _INTEGRITY, str(DAGS)],
+        env=airflow_env, capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    result = json.loads(out.strip().splitlines()[-1])
+    assert result["errors"] == {}
+    assert "chitieu_nightly" in result["dags"]
+    for dag_id, dag in result["dags"].items():
+        assert dag["owner"] and dag["owner"] != "airflow", dag_id
+        assert dag["tags"], dag_id
+        assert all(r is not None for r in dag["retries"]), dag_id
+    nightly = result["dags"]["chitieu_nightly"]
+    assert nightly["schedule"] == "0 1 * * *"
+    assert nightly["timezone"] == "Asia/Ho_Chi_Minh"
+
+
+def test_dag_files_import_nothing_heavy_at_parse(airflow_env: dict[str, str]) -> None:
+    probe = (
+        "import sys, runpy; runpy.run_path(sys.argv[1]); "
+        "heavy = [m for m in ('dbt', 'great_expectations', 'chitieu.pipeline', 'psycopg') "
+        "if m in sys.modules]; print(','.join(heavy))"
+    )
+    for dag_file in sorted(DAGS.glob("*.py")):
+        out = subprocess.run(
+            [sys.executable, "-c", probe, str(dag_file)],
+            env=airflow_env, capture_output=True, text=True, check=True,
+        ).stdout.strip()  # fmt: skip
+        assert out.splitlines()[-1:] in ([], [""]), f"{dag_file.name} imports {out}"
+
+
+@pytest.mark.slow
+def test_nightly_dag_runs_under_airflow_dags_test(warehouse: Warehouse) -> None:
+    write_submission(
+        warehouse.landing,
+        "40/CA/CA_40_2024Q4.csv",
+        ["40,CA,2024-10,DVC_ONLINE_INTAKE_RATE,600,1000,,",
+         "40,CA,2024-11,DVC_ONLINE_INTAKE_RATE,650,1000,,"],
+        at("2024-12-10"),
+    )  # fmt: skip
+    write_submission(
+        warehouse.landing,
+        "40/STP/STP_40_2024-11.csv",
+        ["40,STP,2024-11,KHONG_CO,1,2,,"],
+        at("2024-12-12"),
+    )
+    prepare(warehouse.settings)
+    airflow_db = airflow_environment(warehouse.settings)["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
+    assert airflow_db.startswith("postgresql+")
+
+    started = time.monotonic()
+    done = run_airflow(
+        ["dags", "test", "chitieu_nightly", "2024-12-20"],
+        warehouse.settings, check=False, capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
+    print(f"airflow dags test chitieu_nightly: {time.monotonic() - started:.0f} s")
+
+    assert warehouse.query(
+        "select period, value from marts.fct_indicator_value order by period"
+    ) == [("2024-10", Decimal("60.0000")), ("2024-11", Decimal("65.0000"))]
+    assert warehouse.query("select path, outcome from raw.submission_file order by path") == [
+        ("40/CA/CA_40_2024Q4.csv", "accepted"),
+        ("40/STP/STP_40_2024-11.csv", "rejected"),
+    ]
+
+    task_states = _airflow_rows(
+        warehouse,
+        "select task_id, map_index, state from task_instance"
+        " where dag_id = 'chitieu_nightly' order by task_id, map_index",
+    )
+    assert ("ingest_file", 0, "success") in task_states
+    assert ("ingest_file", 1, "success") in task_states
+    assert all(state == "success" for _, _, state in task_states), task_states
+    assert _airflow_rows(
+        warehouse, "select state from dag_run where dag_id = 'chitieu_nightly'"
+    ) == [("success",)]
+
+
+def _airflow_rows(wh: Warehouse, query: str) -> list[tuple]:
+    from chitieu.db import airflow_url
+
+    with psycopg.connect(airflow_url(wh.settings)) as conn:
+        return conn.execute(query).fetchall()  # type: ignore[arg-type]
