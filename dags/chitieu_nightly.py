@@ -3,7 +3,8 @@
 
 Every night at 01:00 (Asia/Ho_Chi_Minh): ingest every new file in the landing area (one
 mapped task per file, so a bad file shows as its own task), build staging with dbt, gate it
-with Great Expectations, build the candidate marts, and publish them as schema `marts`.
+with Great Expectations, build the candidate marts, gate them, and publish them as schema
+`marts`.
 
 Exactly what `chitieu run` does; each task is one call into the `chitieu` package.
 A failed gate or dbt test stops the run before publication: yesterday's marts stay.
@@ -58,6 +59,12 @@ def chitieu_nightly() -> None:
         build_marts(gate_run_id)
 
     @task
+    def gate_marts(gate_run_id: str) -> list[str]:
+        from chitieu.orchestration import gate_marts
+
+        return gate_marts(gate_run_id)
+
+    @task
     def publish() -> dict[str, int]:
         from chitieu.orchestration import publish
 
@@ -66,7 +73,7 @@ def chitieu_nightly() -> None:
     results = ingest_file.expand(rel_path=discover_files())
     gate = gate_staging()
     build_staging(results) >> gate
-    build_marts(gate) >> publish()
+    build_marts(gate) >> gate_marts(gate) >> publish()
 
 
 chitieu_nightly()

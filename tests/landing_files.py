@@ -25,3 +25,23 @@ def write_submission(
 def at(day: str) -> datetime:
     """A submission time: noon, Vietnam time, on an ISO date."""
     return datetime.fromisoformat(day).replace(hour=12, tzinfo=VN)
+
+
+INTAKE = "DVC_ONLINE_INTAKE_RATE"  # percent, higher is better; target >= 70 by 2024-12-31
+
+
+def land_intake_reports(landing: Path) -> None:
+    """Two files of province 40's police: Oct 600/1000 and Nov 650/1000, then a
+    correction sent later that supersedes November with 680/1000."""
+    write_submission(
+        landing,
+        "40/CA/CA_40_2024Q4.csv",
+        [f"40,CA,2024-10,{INTAKE},600,1000,,", f"40,CA,2024-11,{INTAKE},650,1000,,"],
+        at("2024-12-10"),
+    )
+    write_submission(
+        landing,
+        "40/CA/CA_40_2024-11_bosung.csv",
+        [f"40,CA,Tháng 11/2024,{INTAKE},680,1000,,đính chính"],
+        at("2024-12-15"),
+    )

@@ -14,6 +14,7 @@ from chitieu.airflow_env import airflow_environment, prepare, run_airflow
 from chitieu.config import REPO_ROOT
 from tests.conftest import Warehouse
 from tests.landing_files import at, write_submission
+from tests.test_demo import mart_checksums
 
 DAGS = REPO_ROOT / "dags"
 
@@ -79,7 +80,7 @@ def test_dag_files_import_nothing_heavy_at_parse(airflow_env: dict[str, str]) ->
 
 
 @pytest.mark.slow
-def test_nightly_dag_runs_under_airflow_dags_test(warehouse: Warehouse) -> None:
+def test_nightly_dag_publishes_then_a_failed_gate_keeps_the_marts(warehouse: Warehouse) -> None:
     write_submission(
         warehouse.landing,
         "40/CA/CA_40_2024Q4.csv",
@@ -124,6 +125,42 @@ def test_nightly_dag_runs_under_airflow_dags_test(warehouse: Warehouse) -> None:
     assert _airflow_rows(
         warehouse, "select state from dag_run where dag_id = 'chitieu_nightly'"
     ) == [("success",)]
+
+    # The next night, most of the history has vanished behind ingestion's back: the mart
+    # gate must fail the run and leave last night's marts exactly as they were.
+    before = mart_checksums(warehouse)
+    with psycopg.connect(warehouse.url) as conn:
+        conn.execute("delete from raw.submission_value")
+    failed = run_airflow(
+        ["dags", "test", "chitieu_nightly", "2024-12-21"],
+        warehouse.settings, check=False, capture_output=True, text=True,
+    )  # fmt: skip
+    assert mart_checksums(warehouse) == before
+    states = dict(
+        _airflow_rows(
+            warehouse,
+            "select task_id, state from task_instance where dag_id = 'chitieu_nightly'"
+            " and run_id = (select run_id from dag_run where dag_id = 'chitieu_nightly'"
+            " order by logical_date desc limit 1) and map_index = -1",
+        )
+    )
+    assert states["gate_marts"] == "failed", states
+    assert states["publish"] == "upstream_failed", states
+    assert _airflow_rows(
+        warehouse,
+        "select state from dag_run where dag_id = 'chitieu_nightly' order by logical_date",
+    ) == [("success",), ("failed",)]
+    output = failed.stdout + failed.stderr + _task_logs(warehouse, "gate_marts")
+    assert "row count does not collapse" in output
+
+
+def _task_logs(wh: Warehouse, task_id: str) -> str:
+    logs = wh.settings.airflow_home / "logs"
+    return "".join(
+        path.read_text(encoding="utf-8", errors="replace")
+        for path in logs.rglob("*.log")
+        if f"task_id={task_id}" in str(path)
+    )
 
 
 def _airflow_rows(wh: Warehouse, query: str) -> list[tuple]:

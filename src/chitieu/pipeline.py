@@ -79,12 +79,37 @@ def gate_staging(settings: Settings, url: str, run_id: str, progress: Progress) 
     return gates.require(result)
 
 
-def build_marts(settings: Settings, url: str, progress: Progress) -> None:
+def build_marts(
+    settings: Settings, url: str, progress: Progress, full_refresh: bool = False
+) -> None:
+    """Bring the candidate marts up to date: incrementally from the older build the
+    candidate schema holds (see publish), or from nothing with `full_refresh`."""
     progress(f"dbt: intermediate models and candidate marts (schema {CANDIDATE}), with tests")
-    drop_candidate(url)
-    run_dbt(
-        settings, url, ["build", "--select", "intermediate", "marts"], {"marts_schema": CANDIDATE}
-    )
+    args = ["build", "--select", "intermediate", "marts"]
+    if full_refresh:
+        drop_candidate(url)
+        args.append("--full-refresh")
+    run_dbt(settings, url, args, {"marts_schema": CANDIDATE})
+
+
+# The candidate marts gated before publishing, fact table first: target_gap's completeness
+# check reads it.
+GATED_MARTS = ("fct_indicator_value", "target_gap")
+
+
+def gate_marts(settings: Settings, url: str, run_id: str, progress: Progress) -> list[str]:
+    """Validate every gated candidate mart; raise `GateFailed` naming all failures."""
+    warnings: list[str] = []
+    failed: list[gates.GateResult] = []
+    for name in GATED_MARTS:
+        progress(f"gate: Great Expectations on {CANDIDATE}.{name}")
+        result = gates.run_gate(settings, url, name, CANDIDATE, name, run_id)
+        warnings += [w.describe() for w in result.warnings]
+        if not result.success:
+            failed.append(result)
+    if failed:
+        raise gates.GateFailed(*failed)
+    return warnings
 
 
 def publish_marts(url: str, progress: Progress) -> None:
@@ -92,7 +117,9 @@ def publish_marts(url: str, progress: Progress) -> None:
     publish(url)
 
 
-def build(settings: Settings | None = None, progress: Progress = print) -> BuildSummary:
+def build(
+    settings: Settings | None = None, progress: Progress = print, full_refresh: bool = False
+) -> BuildSummary:
     """dbt build → gates → publish. Raises before publishing if anything fails."""
     settings = settings or load_settings()
     url = warehouse_url(settings)
@@ -101,7 +128,8 @@ def build(settings: Settings | None = None, progress: Progress = print) -> Build
     gate = gate_staging(settings, url, summary.run_id, progress)
     summary.gate_warnings = [w.describe() for w in gate.warnings]
     summary.docs = gate.docs
-    build_marts(settings, url, progress)
+    build_marts(settings, url, progress, full_refresh)
+    summary.gate_warnings += gate_marts(settings, url, summary.run_id, progress)
     publish_marts(url, progress)
     summary.mart_rows = mart_row_counts(url)
     return summary

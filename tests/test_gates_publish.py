@@ -1,0 +1,139 @@
+"""Write-audit-publish: failed gates keep the published marts; BI never sees a missing table."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import psycopg
+import pytest
+
+from chitieu.gates import GateFailed
+from chitieu.pipeline import build, build_marts, run
+from chitieu.publish import BI_ROLE, publish, rollback
+from tests.conftest import Warehouse
+from tests.landing_files import INTAKE, at, land_intake_reports, write_submission
+from tests.test_demo import mart_checksums
+
+pytestmark = pytest.mark.slow
+
+
+def _quiet(_line: str) -> None:
+    pass
+
+
+@pytest.fixture
+def published(warehouse: Warehouse) -> Warehouse:
+    """A warehouse with the intake reports published once."""
+    land_intake_reports(warehouse.landing)
+    run(warehouse.landing, warehouse.settings, progress=_quiet)
+    return warehouse
+
+
+def test_staging_gate_failure_names_the_rule_and_keeps_the_marts(published: Warehouse) -> None:
+    before = mart_checksums(published)
+    # A row that slipped past ingestion (say, loaded by hand): a rate of 150 %.
+    with psycopg.connect(published.url) as conn:
+        conn.execute(
+            "insert into raw.submission_value (submission_id, row_number, province_code,"
+            " unit_code, period, indicator_code, value)"
+            " select min(submission_id), 99, '40', 'CA', '2024-09', %s, 150"
+            " from raw.submission_file where outcome = 'accepted'",
+            (INTAKE,),
+        )
+    with pytest.raises(GateFailed) as failure:
+        build(published.settings, progress=_quiet)
+    message = str(failure.value)
+    assert "stg_raw__submission_values" in message
+    assert "reported rate lies in [0, 100]" in message
+    assert "'reported_value': '150" in message
+    assert mart_checksums(published) == before
+    stored = published.query(
+        "select count(*) from audit.validation_result"
+        " where suite = 'stg_raw__submission_values' and not success"
+    )
+    assert stored == [(1,)]
+
+
+def test_mart_gate_stops_a_collapsed_build(published: Warehouse) -> None:
+    before = mart_checksums(published)
+    # History lost behind ingestion's back: the fact table would shrink to nothing.
+    with psycopg.connect(published.url) as conn:
+        conn.execute("delete from raw.submission_value")
+    with pytest.raises(GateFailed) as failure:
+        build(published.settings, progress=_quiet)
+    message = str(failure.value)
+    assert "fct_indicator_value" in message
+    assert "row count does not collapse" in message
+    assert mart_checksums(published) == before
+
+
+def test_jump_is_a_warning_not_a_failure(warehouse: Warehouse) -> None:
+    rows = [f"40,{unit},2024-{m:02d},{INTAKE},{v},1000,," for unit in ("CA", "STP", "SYT")
+            for m, v in ((9, 500), (10, 520), (11, 540))]  # fmt: skip
+    rows[-1] = f"40,SYT,2024-11,{INTAKE},990,1000,,"  # 52 % → 99 % in a month
+    write_submission(warehouse.landing, "40/all.csv", rows, at("2024-12-10"))
+    summary = run(warehouse.landing, warehouse.settings, progress=_quiet)
+    assert any("implausible jump" in w and "SYT" in w for w in summary.build.gate_warnings)
+    assert warehouse.query("select count(*) from marts.fct_indicator_value") == [(9,)]
+
+
+def test_rollback_restores_the_previous_build(published: Warehouse) -> None:
+    first = mart_checksums(published)
+    write_submission(
+        published.landing, "40/CA/CA_40_2024-12.csv",
+        [f"40,CA,2024-12,{INTAKE},720,1000,,"], at("2025-01-05"),
+    )  # fmt: skip
+    run(published.landing, published.settings, progress=_quiet)
+    second = mart_checksums(published)
+    assert second != first
+    rollback(published.url)
+    assert mart_checksums(published) == first
+    rollback(published.url)
+    assert mart_checksums(published) == second
+
+
+def test_a_long_bi_query_survives_a_publish(published: Warehouse) -> None:
+    build_marts(published.settings, published.url, _quiet)
+    outcome: dict[str, object] = {}
+
+    def long_query() -> None:
+        try:
+            with psycopg.connect(published.url) as conn:
+                conn.execute(f"set role {BI_ROLE}")
+                outcome["rows"] = conn.execute(
+                    "select count(*), pg_sleep(3) from marts.fct_indicator_value"
+                ).fetchone()
+        except Exception as exc:  # reported by the assertion below
+            outcome["error"] = exc
+
+    reader = threading.Thread(target=long_query)
+    reader.start()
+    time.sleep(1)  # the query is running and holds its snapshot of marts
+    publish(published.url)
+    reader.join()
+    assert "error" not in outcome, outcome.get("error")
+    assert outcome["rows"][0] == 2  # type: ignore[index]
+
+
+def test_bi_reader_reads_marts_only(published: Warehouse) -> None:
+    # Another build and publish, then a new candidate: every marts schema exists.
+    build_marts(published.settings, published.url, _quiet)
+    publish(published.url)
+    build_marts(published.settings, published.url, _quiet)
+    with psycopg.connect(published.url, autocommit=True) as conn:
+        conn.execute(f"set role {BI_ROLE}")
+        assert conn.execute("select count(*) from marts.target_gap").fetchone() == (2,)
+        forbidden = [
+            "select * from staging.stg_raw__submission_values",
+            "select * from raw.submission_value",
+            "select * from marts_previous.fct_indicator_value",
+            "select * from marts_candidate.fct_indicator_value",
+            "delete from marts.fct_indicator_value",
+            "update marts.target_gap set gap = 0",
+            "create table marts.mine (x int)",
+            "drop table marts.target_gap",
+        ]
+        for statement in forbidden:
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(statement)
