@@ -137,3 +137,29 @@ def test_bi_reader_reads_marts_only(published: Warehouse) -> None:
         for statement in forbidden:
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 conn.execute(statement)
+
+
+def test_loader_and_transformer_roles_are_confined(published: Warehouse) -> None:
+    from chitieu.roles import LOADER, TRANSFORMER
+
+    def allowed(check: str, *args: str) -> bool:
+        return bool(published.query(f"select {check}(%s, %s, %s)", args)[0][0])
+
+    assert allowed("has_table_privilege", LOADER, "raw.submission_value", "INSERT")
+    assert allowed("has_table_privilege", LOADER, "audit.submission_error", "INSERT")
+    for schema in ("staging", "intermediate", "marts", "reference"):
+        assert not allowed("has_schema_privilege", LOADER, schema, "USAGE"), schema
+    assert allowed("has_table_privilege", TRANSFORMER, "raw.submission_value", "SELECT")
+    assert not allowed("has_table_privilege", TRANSFORMER, "raw.submission_value", "INSERT")
+    assert not allowed("has_table_privilege", TRANSFORMER, "raw.submission_file", "UPDATE")
+    owners = dict(
+        published.query(
+            "select nspname, pg_get_userbyid(nspowner) from pg_namespace"
+            " where nspname in ('staging', 'intermediate', 'marts', 'reference')"
+        )
+    )
+    assert set(owners.values()) == {TRANSFORMER}, owners
+    with psycopg.connect(published.url) as conn:
+        conn.execute(f"set role {LOADER}")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("select * from marts.fct_indicator_value")

@@ -10,7 +10,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from chitieu import gates
+from chitieu import gates, roles
 from chitieu.config import Settings, load_settings
 from chitieu.db import warehouse_url
 from chitieu.ingest.run import IngestSummary, ensure_schema, ingest_landing
@@ -55,6 +55,7 @@ def mart_row_counts(url: str, schema: str = PUBLISHED) -> dict[str, int]:
 def build_staging(settings: Settings, url: str, progress: Progress) -> None:
     progress("dbt: reference seeds and staging models, with their tests")
     ensure_schema(url)
+    roles.ensure_roles(url)
     run_dbt(
         settings,
         url,
@@ -68,6 +69,7 @@ def build_staging(settings: Settings, url: str, progress: Progress) -> None:
             "cautious",
         ],
         {"marts_schema": CANDIDATE},
+        roles.usable(url, roles.TRANSFORMER),
     )
 
 
@@ -89,7 +91,7 @@ def build_marts(
     if full_refresh:
         drop_candidate(url)
         args.append("--full-refresh")
-    run_dbt(settings, url, args, {"marts_schema": CANDIDATE})
+    run_dbt(settings, url, args, {"marts_schema": CANDIDATE}, roles.usable(url, roles.TRANSFORMER))
 
 
 # The candidate marts gated before publishing, fact table first: target_gap's completeness

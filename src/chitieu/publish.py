@@ -13,10 +13,12 @@ from __future__ import annotations
 import psycopg
 from psycopg import sql
 
+from chitieu import roles
+
 CANDIDATE = "marts_candidate"
 PUBLISHED = "marts"
 PREVIOUS = "marts_previous"
-BI_ROLE = "bi_reader"
+BI_ROLE = roles.BI_READER
 _SPARE = "marts_rotating"  # only exists inside the publishing transaction
 
 

@@ -46,12 +46,17 @@ def dbt_args(settings: Settings, args: Sequence[str], dbt_vars: dict[str, object
 
 
 def run_dbt(
-    settings: Settings, url: str, args: Sequence[str], dbt_vars: dict[str, object] | None = None
+    settings: Settings,
+    url: str,
+    args: Sequence[str],
+    dbt_vars: dict[str, object] | None = None,
+    role: str = "",
 ) -> None:
-    """Invoke dbt; raises `TransformError` naming what failed."""
+    """Invoke dbt (as `role` when given); raises `TransformError` naming what failed."""
     from dbt.cli.main import dbtRunner
 
     os.environ.update(dbt_env(url))
+    os.environ["CHITIEU_PGROLE"] = role
     result = dbtRunner().invoke(dbt_args(settings, args, dbt_vars or {}))
     if result.success:
         return
