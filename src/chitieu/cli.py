@@ -123,6 +123,20 @@ def cmd_publish(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_template(args: argparse.Namespace) -> int:
+    from chitieu.template import make_template
+
+    path = make_template(
+        args.unit,
+        args.period,
+        province=args.province,
+        out=Path(args.out).expanduser() if args.out else None,
+        all_indicators=args.all_indicators,
+    )
+    _say(f"template written: {path}")
+    return 0
+
+
 def cmd_airflow(args: argparse.Namespace) -> int:
     from chitieu.airflow_env import prepare, run_airflow
 
@@ -173,6 +187,36 @@ def parser() -> argparse.ArgumentParser:
         "--rollback", action="store_true", help="restore the previously published marts"
     )
     pub.set_defaults(func=cmd_publish)
+
+    template = sub.add_parser(
+        "template",
+        help="write an XLSX report template for a unit and period",
+        description="Writes the Excel file a department fills in: Vietnamese headers, one row "
+        "per indicator the unit reports at the period's frequency, codes and period "
+        "prefilled, data validation on the cells to fill, and a 'Hướng dẫn' sheet.",
+    )
+    template.add_argument("--unit", required=True, metavar="CODE", help="unit code, e.g. SYT")
+    template.add_argument(
+        "--period",
+        required=True,
+        metavar="PERIOD",
+        help="2024-03, 2024-Q1, 2024-H1, 2024, or a Vietnamese form such as 'Tháng 3/2024'",
+    )
+    template.add_argument(
+        "--province", metavar="CODE", help="prefill this province code (default: left blank)"
+    )
+    template.add_argument(
+        "--out",
+        metavar="PATH",
+        help="file or folder to write (default: $CHITIEU_HOME/templates/<UNIT>_<period>.xlsx)",
+    )
+    template.add_argument(
+        "--all-indicators",
+        action="store_true",
+        help="every indicator the unit may report, not only those due at the period's frequency",
+    )
+    template.set_defaults(func=cmd_template)
+
     airflow = sub.add_parser(
         "airflow",
         help="run an airflow command against the project's database and DAGs",

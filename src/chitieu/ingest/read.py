@@ -9,18 +9,21 @@ from __future__ import annotations
 import codecs
 import csv
 import re
+import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from chitieu.ingest.errors import file_error
+from chitieu.ingest.errors import FileRejected, file_error
 
 FORMATS = {".csv": "csv", ".xlsx": "xlsx"}
 
 # Characters that never occur in Vietnamese text but do when TCVN3 (ABC) or VNI bytes were
 # decoded as a Western code page and saved again as UTF-8: "C«ng an tØnh", "Sôû Y teá".
 # Symbols real notes use (°, ±, ×, «», ², ©) are left out so they do not trip the check.
-_MOJIBAKE = frozenset("¨ª¯´µ¶·¸¹º¼½¾¿ÆÇËÎÏÐÑØÛÜÞßæçëîïñøûüþÿ¡¢¤¥¦¬")
+# "ð" is how Windows-1258's "đ" looks through a Western code page ("ðõn viò").
+_MOJIBAKE = frozenset("¨ª¯´µ¶·¸¹º¼½¾¿ÆÇËÎÏÐÑØÛÜÞßæçëîïñøûüþÿ¡¢¤¥¦¬ð")
 
 _ENCODING_VI = (
     "Tệp không ở bảng mã Unicode (UTF-8/UTF-16); có thể là Windows-1258, TCVN3 (ABC) hoặc "
@@ -54,6 +57,15 @@ def _csv_encoding(path: Path) -> str:
 
 
 def _check_text(text: str, number: int) -> None:
+    if "\x00" in text:
+        # NUL never occurs in text; it does when UTF-16 without a BOM is read as UTF-8, and
+        # PostgreSQL cannot store it, so COPY would fail the whole run.
+        raise file_error(
+            "encoding",
+            _ENCODING_VI + " (có ký tự NUL: có thể là UTF-16 không có BOM)",
+            _ENCODING_EN + " (NUL characters found: UTF-16 without a BOM?)",
+            row=number,
+        )
     if not _MOJIBAKE.isdisjoint(text):
         raise file_error(
             "encoding",
@@ -69,6 +81,7 @@ def _sniff_delimiter(first_line: str) -> str:
 
 def read_csv(path: Path) -> Iterator[Row]:
     encoding = _csv_encoding(path)
+    number = 0
     try:
         with path.open(encoding=encoding, errors="strict", newline="") as handle:
             first = ""
@@ -78,7 +91,9 @@ def read_csv(path: Path) -> Iterator[Row]:
                     break
                 first = line
             handle.seek(0)
-            reader = csv.reader(handle, delimiter=_sniff_delimiter(first))
+            # strict: a quote left open would otherwise swallow every later line into one
+            # cell (a note, say), and those rows would vanish from an accepted file.
+            reader = csv.reader(handle, delimiter=_sniff_delimiter(first), strict=True)
             for number, cells in enumerate(reader, start=1):
                 for cell in cells:
                     _check_text(cell, number)
@@ -86,8 +101,12 @@ def read_csv(path: Path) -> Iterator[Row]:
     except UnicodeDecodeError as exc:
         raise file_error("encoding", _ENCODING_VI, _ENCODING_EN) from exc
     except csv.Error as exc:
+        # Rows are records, as a spreadsheet counts them; the broken one follows the last read.
         raise file_error(
-            "malformed_csv", f"Tệp CSV hỏng: {exc}", f"Malformed CSV file: {exc}"
+            "malformed_csv",
+            f"Tệp CSV hỏng từ dòng {number + 1}: {exc} (kiểm tra dấu ngoặc kép)",
+            f"Malformed CSV from row {number + 1}: {exc} (check the double quotes)",
+            row=number + 1,
         ) from exc
 
 
@@ -99,19 +118,37 @@ def _is_percent_format(number_format: str | None) -> bool:
     return "%" in bare
 
 
-def read_xlsx(path: Path) -> Iterator[Row]:
-    import zipfile
+# What a corrupt workbook raises, on opening or while its sheet is streamed: a broken zip or
+# deflate stream, an encrypted or unsupported zip member (RuntimeError), a missing part,
+# malformed XML (ParseError is a SyntaxError), a bad cell reference. Found by flipping random
+# bytes of real workbooks.
+_XLSX_BROKEN = (
+    zipfile.BadZipFile,
+    zlib.error,
+    RuntimeError,
+    LookupError,
+    ValueError,
+    OSError,
+    EOFError,
+    SyntaxError,
+)
 
+
+def _unreadable(exc: Exception) -> FileRejected:
+    return file_error(
+        "unreadable",
+        "Không đọc được tệp XLSX (tệp hỏng hoặc không phải Excel)",
+        f"Cannot read the XLSX file (corrupt or not Excel): {type(exc).__name__}",
+    )
+
+
+def read_xlsx(path: Path) -> Iterator[Row]:
     from openpyxl import load_workbook
 
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise file_error(
-            "unreadable",
-            "Không đọc được tệp XLSX (tệp hỏng hoặc không phải Excel)",
-            f"Cannot read the XLSX file (corrupt or not Excel): {type(exc).__name__}",
-        ) from exc
+    except _XLSX_BROKEN as exc:
+        raise _unreadable(exc) from exc
     try:
         sheet = workbook.worksheets[0]
         # Some producers write wrong dimensions; without this openpyxl may stop early.
@@ -123,6 +160,9 @@ def read_xlsx(path: Path) -> Iterator[Row]:
                 if isinstance(value, str):
                     _check_text(value, number)
             yield Row(number, values, percent)
+    except _XLSX_BROKEN as exc:
+        # Escaping here would abort the whole run, not just reject this file.
+        raise _unreadable(exc) from exc
     finally:
         workbook.close()
 

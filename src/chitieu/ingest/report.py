@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import os
+import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -22,13 +24,19 @@ def spreadsheet_safe(text: str | None) -> str:
 
 class ErrorSpool:
     """Errors streamed to a scratch file, so a file with a million bad rows stays in bounded
-    memory; read back once for the audit table and once for the report."""
+    memory; read back once for the audit table and once for the report.
+
+    `path` names the spool; the file actually used (`self.path`) gets a unique suffix, because
+    parallel workers ingesting byte-identical files would otherwise share `<sha>.csv` and
+    truncate or delete each other's errors mid-run.
+    """
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
+        fd, name = tempfile.mkstemp(dir=path.parent, prefix=f"{path.stem}.", suffix=path.suffix)
+        self.path = Path(name)
         self.count = 0
-        self._handle = path.open("w", encoding="utf-8", newline="")
+        self._handle = os.fdopen(fd, "w", encoding="utf-8", newline="")
         self._writer = csv.writer(self._handle)
 
     def add(self, error: SubmissionError) -> None:
