@@ -97,3 +97,19 @@ def test_db_url_works_with_psql(demo_warehouse: Warehouse) -> None:
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
     assert int(out) > 0
+
+
+def test_dbt_docs_generate_documents_the_marts(demo_warehouse: Warehouse) -> None:
+    import json
+
+    from chitieu.pipeline import generate_docs
+
+    index = generate_docs(demo_warehouse.settings, progress=lambda _l: None)
+    assert index.exists()
+    catalog = json.loads((index.parent / "catalog.json").read_text(encoding="utf-8"))
+    nodes = {node["metadata"]["schema"] + "." + node["metadata"]["name"]: node
+             for node in catalog["nodes"].values()}  # fmt: skip
+    assert "marts.target_gap" in nodes
+    # persist_docs: the column descriptions reached PostgreSQL's comments.
+    gap = nodes["marts.target_gap"]["columns"]["gap"]
+    assert gap["comment"]

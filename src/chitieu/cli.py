@@ -70,7 +70,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 def cmd_build(args: argparse.Namespace) -> int:
     from chitieu.pipeline import build
 
-    summary = build(progress=_say)
+    summary = build(progress=_say, full_refresh=args.full_refresh)
     for line in summary.lines():
         _say(line)
     return 0
@@ -80,7 +80,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from chitieu.pipeline import run
 
     started = time.monotonic()
-    summary = run(_landing(args), progress=_say)
+    summary = run(_landing(args), progress=_say, full_refresh=args.full_refresh)
     _say("— summary —")
     for line in summary.lines():
         _say(line)
@@ -120,6 +120,17 @@ def cmd_publish(args: argparse.Namespace) -> int:
     else:
         publish(url)
         _say("published the candidate marts as schema marts")
+    return 0
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    from chitieu.pipeline import generate_docs, serve_docs
+
+    index = generate_docs(progress=_say)
+    _say(f"dbt docs: {index}")
+    if args.serve:
+        _say(f"serving on http://localhost:{args.port} (Ctrl-C stops)")
+        serve_docs(args.port)
     return 0
 
 
@@ -181,6 +192,20 @@ def parser() -> argparse.ArgumentParser:
 
     build = sub.add_parser("build", help="dbt build, quality gates, publish")
     build.set_defaults(func=cmd_build)
+    for command in (build, sub.choices["run"]):
+        command.add_argument(
+            "--full-refresh",
+            action="store_true",
+            help="rebuild the marts from all loaded data instead of updating the "
+            "previous build incrementally (gives the same result, slower)",
+        )
+
+    docs = sub.add_parser(
+        "docs", help="generate the dbt docs of the warehouse (models, columns, lineage)"
+    )
+    docs.add_argument("--serve", action="store_true", help="serve them on localhost")
+    docs.add_argument("--port", type=int, default=8080, help="port for --serve (default 8080)")
+    docs.set_defaults(func=cmd_docs)
 
     pub = sub.add_parser("publish", help="publish the candidate marts, or roll back")
     pub.add_argument(

@@ -19,7 +19,18 @@ from chitieu.transform import run_dbt
 
 Progress = Callable[[str], None]
 
-MARTS = ("fct_indicator_value", "target_gap")
+MARTS = (
+    "fct_indicator_value",
+    "target_gap",
+    "unit_scorecard",
+    "submission_completeness",
+    "province_ranking",
+    "dim_indicator",
+    "dim_unit",
+    "dim_province",
+    "dim_period",
+    "fct_indicator_value_successor",
+)
 
 
 @dataclass
@@ -68,7 +79,7 @@ def build_staging(settings: Settings, url: str, progress: Progress) -> None:
             "--indirect-selection",
             "cautious",
         ],
-        {"marts_schema": CANDIDATE},
+        {"marts_schema": CANDIDATE, "due_days": settings.due_days},
         roles.usable(url, roles.TRANSFORMER),
     )
 
@@ -91,7 +102,13 @@ def build_marts(
     if full_refresh:
         drop_candidate(url)
         args.append("--full-refresh")
-    run_dbt(settings, url, args, {"marts_schema": CANDIDATE}, roles.usable(url, roles.TRANSFORMER))
+    run_dbt(
+        settings,
+        url,
+        args,
+        {"marts_schema": CANDIDATE, "due_days": settings.due_days},
+        roles.usable(url, roles.TRANSFORMER),
+    )
 
 
 # The candidate marts gated before publishing, fact table first: target_gap's completeness
@@ -147,10 +164,29 @@ class RunSummary:
 
 
 def run(
-    landing: Path | None = None, settings: Settings | None = None, progress: Progress = print
+    landing: Path | None = None,
+    settings: Settings | None = None,
+    progress: Progress = print,
+    full_refresh: bool = False,
 ) -> RunSummary:
     """Ingest the landing area, then build, gate and publish: the nightly job."""
     settings = settings or load_settings()
     ingested = ingest_landing(landing, settings, progress)
-    built = build(settings, progress)
+    built = build(settings, progress, full_refresh)
     return RunSummary(ingested, built)
+
+
+def generate_docs(settings: Settings | None = None, progress: Progress = print) -> Path:
+    """`dbt docs generate` against the warehouse; returns the docs' index.html."""
+    settings = settings or load_settings()
+    url = warehouse_url(settings)
+    progress("dbt: generating the docs (models, columns, tests, lineage, catalog)")
+    run_dbt(settings, url, ["docs", "generate"], {"marts_schema": PUBLISHED})
+    return settings.dbt_project_dir / "target" / "index.html"
+
+
+def serve_docs(port: int, settings: Settings | None = None) -> None:
+    settings = settings or load_settings()
+    run_dbt(
+        settings, warehouse_url(settings), ["docs", "serve", "--port", str(port), "--no-browser"]
+    )
