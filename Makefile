@@ -9,10 +9,10 @@ SYNCED := $(VENV)/.synced
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test lint lint-sql format airflow docs bench db-down clean
+.PHONY: help install demo test test-external-pg lint lint-sql format airflow docs bench db-down clean chromium
 
 help: ## list the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-17s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -27,8 +27,17 @@ install: $(SYNCED) ## create .venv with the locked dependencies (uv.lock)
 demo: $(SYNCED) ## sample data → ingest → dbt → gates → published marts, on embedded PostgreSQL
 	$(BIN)/chitieu demo
 
-test: $(SYNCED) lint ## everything CI runs: linters, then the whole test suite
+test: $(SYNCED) lint ## everything CI runs: linters, the suite, the slow tests on an external server
 	$(BIN)/pytest
+	$(MAKE) --no-print-directory test-external-pg
+
+# The integration tests (marked slow) again, against a PostgreSQL server of its own version
+# (15 on our machines), so the warehouse is known to run beyond the embedded 18.
+EXTERNAL_PG ?= postgresql://postgres@127.0.0.1:5432/postgres
+test-external-pg: $(SYNCED) ## slow tests on EXTERNAL_PG (default: PostgreSQL at 127.0.0.1:5432)
+	@if $(BIN)/python -c "import psycopg; psycopg.connect('$(EXTERNAL_PG)', connect_timeout=3).close()" 2>/dev/null; then \
+		CHITIEU_TEST_PG='$(EXTERNAL_PG)' $(BIN)/pytest -m slow; \
+	else echo "test-external-pg: no PostgreSQL answers at $(EXTERNAL_PG): skipped"; fi
 
 lint: $(SYNCED) ## ruff (Python) and sqlfluff (dbt SQL)
 	$(BIN)/ruff check .
@@ -49,6 +58,17 @@ airflow: $(SYNCED) ## Airflow UI (airflow standalone) on the embedded database, 
 
 docs: $(SYNCED) ## dbt docs for the warehouse, served on http://localhost:8080
 	$(BIN)/chitieu docs --serve
+
+chromium: ## install headless Chromium (Debian/Ubuntu): PDF/PNG of the progress brief, its tests
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+	@echo "chromium: $$(command -v chromium || command -v chromium-browser)"
+
+# Each script starts its own embedded PostgreSQL under a temp dir and merges its figures into
+# bench-results.json (entries {name, value, unit, baseline, ratio}).
+bench: $(SYNCED) ## run every benchmarks/*.py (ingest vs raw COPY, peak memory); bench-results.json
+	@set -e; for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python $$script; done
 
 db-down: $(SYNCED) ## stop the embedded PostgreSQL
 	$(BIN)/chitieu db down

@@ -3,8 +3,8 @@
 
 Every night at 01:00 (Asia/Ho_Chi_Minh): ingest every new file in the landing area (one
 mapped task per file, so a bad file shows as its own task), build staging with dbt, gate it
-with Great Expectations, build the candidate marts, gate them, and publish them as schema
-`marts`.
+with Great Expectations, build the candidate marts, gate them, publish them as schema
+`marts`, and write the progress brief of every province that reported last month.
 
 Exactly what `chitieu run` does; each task is one call into the `chitieu` package.
 A failed gate or dbt test stops the run before publication: yesterday's marts stay.
@@ -12,8 +12,32 @@ A failed gate or dbt test stops the run before publication: yesterday's marts st
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pendulum
-from airflow.sdk import dag, task
+from airflow.sdk import ExceptionRetryPolicy, RetryAction, RetryRule, dag, task
+
+from chitieu.assets import PUBLISHED_MARTS, marts_asset
+
+# Data errors (a failed gate or dbt test, an unusable landing area) fail at once: trying
+# again would give the same answer. Everything else (a dropped connection, a restarting
+# database) is retried with exponential backoff. Every data error derives from DataError,
+# whose module imports nothing, so parsing this file stays cheap.
+RETRY_POLICY = ExceptionRetryPolicy(
+    rules=[
+        RetryRule(
+            exception="chitieu.exceptions.DataError",
+            action=RetryAction.FAIL,
+            reason="data error: a retry would fail the same way",
+        ),
+    ],
+)
+
+
+def alert_on_failure(context: dict) -> None:
+    from chitieu.alerts import from_airflow_context, raise_alert
+
+    raise_alert(from_airflow_context(context))
 
 
 @dag(
@@ -24,7 +48,15 @@ from airflow.sdk import dag, task
     max_active_runs=1,
     tags=["chitieu", "de-an-06", "nightly"],
     doc_md=__doc__,
-    default_args={"owner": "chitieu", "retries": 0},
+    default_args={
+        "owner": "chitieu",
+        "retries": 3,
+        "retry_delay": timedelta(seconds=30),
+        "retry_exponential_backoff": 2.0,
+        "max_retry_delay": timedelta(minutes=10),
+        "retry_policy": RETRY_POLICY,
+        "on_failure_callback": alert_on_failure,
+    },
 )
 def chitieu_nightly() -> None:
     @task
@@ -64,16 +96,23 @@ def chitieu_nightly() -> None:
 
         return gate_marts(gate_run_id)
 
-    @task
-    def publish() -> dict[str, int]:
+    # Downstream DAGs (chitieu_bi_extract) are scheduled on these, not on a clock.
+    @task(outlets=[marts_asset(name) for name in PUBLISHED_MARTS])
+    def publish(gate_run_id: str) -> dict[str, int]:
         from chitieu.orchestration import publish
 
-        return publish()
+        return publish(gate_run_id)
+
+    @task
+    def write_briefs(ds: str | None = None) -> list[str]:
+        from chitieu.orchestration import write_briefs
+
+        return write_briefs(ds or "")
 
     results = ingest_file.expand(rel_path=discover_files())
     gate = gate_staging()
     build_staging(results) >> gate
-    build_marts(gate) >> gate_marts(gate) >> publish()
+    build_marts(gate) >> gate_marts(gate) >> publish(gate) >> write_briefs()
 
 
 chitieu_nightly()

@@ -10,6 +10,7 @@ so tests never see each other's data.
 from __future__ import annotations
 
 import itertools
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -44,9 +45,19 @@ class Warehouse:
             return conn.execute(statement, params).fetchall()  # type: ignore[arg-type]
 
 
+# `CHITIEU_TEST_PG=postgresql://user@host:port/postgres` runs the suite against that server
+# instead of an embedded one (CI does, with the PostgreSQL 15 server on 127.0.0.1:5432).
+EXTERNAL_SERVER = os.environ.get("CHITIEU_TEST_PG")
+_created: list[str] = []
+
+
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[str]:
-    """URL of the `postgres` database on a session-wide embedded PostgreSQL."""
+    """URL of the `postgres` database on the test server (embedded unless CHITIEU_TEST_PG)."""
+    if EXTERNAL_SERVER:
+        yield EXTERNAL_SERVER
+        _drop_created(EXTERNAL_SERVER)
+        return
     from chitieu.db import stop_embedded, warehouse_url
 
     home = Path(tempfile.mkdtemp(prefix="ct-"))
@@ -60,6 +71,15 @@ def pg_server() -> Iterator[str]:
     finally:
         stop_embedded(settings)
         shutil.rmtree(home, ignore_errors=True)
+
+
+def _drop_created(server_url: str) -> None:
+    """Leave a shared server as it was: drop the databases the tests created."""
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        for database in _created:
+            conn.execute(
+                sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(database))
+            )
 
 
 def _environment(home: Path, db_url: str) -> dict[str, str]:
@@ -78,6 +98,7 @@ def make_warehouse(mp: pytest.MonkeyPatch, server_url: str, home: Path, name: st
         conn.execute(sql.SQL("drop database if exists {}").format(sql.Identifier(database)))
     url = with_database(server_url, database)
     ensure_database(url, database)
+    _created.extend([database, f"{database}_airflow"])
     for key, value in _environment(home, url).items():
         mp.setenv(key, value)
     mp.delenv("CHITIEU_AIRFLOW_DB_URL", raising=False)

@@ -126,6 +126,28 @@ def test_nightly_dag_publishes_then_a_failed_gate_keeps_the_marts(warehouse: War
         warehouse, "select state from dag_run where dag_id = 'chitieu_nightly'"
     ) == [("success",)]
 
+    # The morning's brief for the month before the run's date.
+    assert (warehouse.settings.reports_dir / "brief_40_2024-11.html").exists()
+
+    # Publishing emitted the marts' Assets, which schedule the extract DAG.
+    events = _airflow_rows(
+        warehouse,
+        "select a.name from asset_event e join asset a on a.id = e.asset_id order by a.name",
+    )
+    assert ("marts.target_gap",) in events
+    extract = run_airflow(
+        ["dags", "test", "chitieu_bi_extract", "2024-12-20"],
+        warehouse.settings, check=False, capture_output=True, text=True,
+    )  # fmt: skip
+    assert extract.returncode == 0, extract.stdout[-3000:] + extract.stderr[-3000:]
+    csv_lines = (
+        (warehouse.settings.home / "extracts" / "target_gap.csv")
+        .read_text(encoding="utf-8-sig")
+        .splitlines()
+    )
+    assert csv_lines[0].startswith("province_code,unit_code,indicator_code,period")
+    assert len(csv_lines) == 1 + 2
+
     # The next night, most of the history has vanished behind ingestion's back: the mart
     # gate must fail the run and leave last night's marts exactly as they were.
     before = mart_checksums(warehouse)
@@ -152,6 +174,16 @@ def test_nightly_dag_publishes_then_a_failed_gate_keeps_the_marts(warehouse: War
     ) == [("success",), ("failed",)]
     output = failed.stdout + failed.stderr + _task_logs(warehouse, "gate_marts")
     assert "row count does not collapse" in output
+    # A data error is not retried, and it leaves an alert for the people on call.
+    tries = _airflow_rows(
+        warehouse,
+        "select max(try_number) from task_instance where task_id = 'gate_marts'"
+        " and state = 'failed'",
+    )
+    assert tries == [(1,)]
+    alerts = warehouse.query("select dag_id, task_id, message from audit.alert")
+    assert [(d, t) for d, t, _ in alerts] == [("chitieu_nightly", "gate_marts")]
+    assert "quality gate fct_indicator_value failed" in alerts[0][2]
 
 
 def _task_logs(wh: Warehouse, task_id: str) -> str:

@@ -9,8 +9,8 @@ import psycopg
 import pytest
 
 from chitieu.gates import GateFailed
-from chitieu.pipeline import build, build_marts, run
-from chitieu.publish import BI_ROLE, publish, rollback
+from chitieu.pipeline import build, build_marts, gate_marts, run
+from chitieu.publish import BI_ROLE, PublishError, publish, rollback
 from tests.conftest import Warehouse
 from tests.landing_files import INTAKE, at, land_intake_reports, write_submission
 from tests.test_demo import mart_checksums
@@ -93,8 +93,32 @@ def test_rollback_restores_the_previous_build(published: Warehouse) -> None:
     assert mart_checksums(published) == second
 
 
+def _validated_candidate(wh: Warehouse) -> str:
+    """A new candidate build that passed the mart gates; returns its build id."""
+    build_id = build_marts(wh.settings, wh.url, _quiet)
+    gate_marts(wh.settings, wh.url, build_id, _quiet)
+    return build_id
+
+
+def test_publish_refuses_an_unvalidated_candidate_and_is_idempotent(
+    published: Warehouse,
+) -> None:
+    before = mart_checksums(published)
+    build_id = build_marts(published.settings, published.url, _quiet)
+    with pytest.raises(PublishError, match="not passed the quality gates"):
+        publish(published.url)
+    assert mart_checksums(published) == before
+    gate_marts(published.settings, published.url, build_id, _quiet)
+    assert publish(published.url, build_id) is True
+    layout = mart_checksums(published)
+    # A retried publish task must not rotate again (that would publish an older build).
+    assert publish(published.url, build_id) is False
+    assert mart_checksums(published) == layout
+    assert published.query("select build_id from marts.build_info") == [(build_id,)]
+
+
 def test_a_long_bi_query_survives_a_publish(published: Warehouse) -> None:
-    build_marts(published.settings, published.url, _quiet)
+    _validated_candidate(published)
     outcome: dict[str, object] = {}
 
     def long_query() -> None:
@@ -118,8 +142,7 @@ def test_a_long_bi_query_survives_a_publish(published: Warehouse) -> None:
 
 def test_bi_reader_reads_marts_only(published: Warehouse) -> None:
     # Another build and publish, then a new candidate: every marts schema exists.
-    build_marts(published.settings, published.url, _quiet)
-    publish(published.url)
+    publish(published.url, _validated_candidate(published))
     build_marts(published.settings, published.url, _quiet)
     with psycopg.connect(published.url, autocommit=True) as conn:
         conn.execute(f"set role {BI_ROLE}")

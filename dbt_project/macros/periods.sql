@@ -38,3 +38,19 @@
         - interval '1 day'
     )::date
 {%- endmacro %}
+
+{#- The period type an indicator of catalog `frequency` is reported for. -#}
+{% macro frequency_period_type(frequency) -%}
+    case {{ frequency }}
+        when 'monthly' then 'month'
+        when 'quarterly' then 'quarter'
+        when 'half_yearly' then 'half_year'
+        when 'yearly' then 'year'
+    end
+{%- endmacro %}
+
+{#- The calendar day (Vietnam time, UTC+7 all year) of a timestamp: a report sent at 23:30
+    on the due date is on time wherever the server runs. -#}
+{% macro local_date(timestamp_expr) -%}
+    ({{ timestamp_expr }} at time zone 'Asia/Ho_Chi_Minh')::date
+{%- endmacro %}

@@ -106,6 +106,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     _say(f"done in {time.monotonic() - started:.0f} s. Query the marts:")
     _say(f"  psql \"{url}\" -c 'select * from marts.target_gap limit 5'")
     _say('  (or: psql "$(.venv/bin/chitieu db url)" …)')
+    from chitieu.report.render import write_demo_brief
+
+    write_demo_brief(url, settings, progress=_say)
     return 0
 
 
@@ -145,6 +148,40 @@ def cmd_template(args: argparse.Namespace) -> int:
         all_indicators=args.all_indicators,
     )
     _say(f"template written: {path}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from chitieu.db import warehouse_url
+    from chitieu.ingest.parse import ParseError, parse_period, parse_province_code
+    from chitieu.report import ReportError, write_brief, write_briefs_for_period
+    from chitieu.report.chromium import ChromiumFailed, ChromiumMissing, print_pdf, screenshot
+
+    settings = load_settings()
+    try:
+        period = parse_period(args.period)
+        province = parse_province_code(args.province) if args.province else None
+    except ParseError as exc:
+        print(f"error: {exc.en}", file=sys.stderr)
+        return 2
+    out = Path(args.out).expanduser() if args.out else None
+    url = warehouse_url(settings)
+    try:
+        if province:
+            paths = [write_brief(url, province, period, out, settings=settings)]
+        else:
+            paths = write_briefs_for_period(url, period, out, settings=settings)
+            if not paths:
+                raise ReportError(f"no province reported anything for {period.code}")
+        for path in paths:
+            _say(f"brief written: {path}")
+            if args.pdf:
+                _say(f"  pdf: {print_pdf(path)}")
+            if args.png:
+                _say(f"  png: {screenshot(path)}")
+    except (ReportError, ChromiumMissing, ChromiumFailed) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -241,6 +278,34 @@ def parser() -> argparse.ArgumentParser:
         help="every indicator the unit may report, not only those due at the period's frequency",
     )
     template.set_defaults(func=cmd_template)
+
+    report = sub.add_parser(
+        "report",
+        help="write the progress brief (meeting report) of a province for a period",
+        description="Writes the Working Group's progress brief, generated from the published "
+        "marts: a self-contained HTML file (Vietnamese with English alongside; no script, "
+        "nothing fetched) with the headline figures, the targets not met by gap, units ranked "
+        "by met share, a trend chart per at-risk target, submission completeness and the "
+        "province's rank. A brief for P shows the rows whose period ends within P (see "
+        "chitieu.report.queries). --pdf/--png print it with headless Chromium.",
+    )
+    report.add_argument(
+        "--province",
+        metavar="CODE",
+        help="GSO province code, e.g. 40 (default: every province that reported in the period)",
+    )
+    report.add_argument(
+        "--period",
+        required=True,
+        metavar="PERIOD",
+        help="2024-10, 2024-Q4, 2024-H2, 2024, or a Vietnamese form such as 'Tháng 10/2024'",
+    )
+    report.add_argument("--pdf", action="store_true", help="also print it to PDF (Chromium)")
+    report.add_argument("--png", action="store_true", help="also write a PNG of it (Chromium)")
+    report.add_argument(
+        "--out", metavar="DIR", help="folder to write to (default: $CHITIEU_HOME/reports)"
+    )
+    report.set_defaults(func=cmd_report)
 
     airflow = sub.add_parser(
         "airflow",

@@ -1,11 +1,7 @@
-"""Errors the CLI reports as a message, not a traceback."""
+"""Errors the CLI reports as a message, not a traceback: every `DataError`."""
 
 from __future__ import annotations
 
-from chitieu.gates import GateFailed
-from chitieu.ingest.landing import LandingError
-from chitieu.publish import PublishError
-from chitieu.template import TemplateError
-from chitieu.transform import TransformError
+from chitieu.exceptions import DataError
 
-UserFacingError = (LandingError, TransformError, GateFailed, PublishError, TemplateError)
+UserFacingError = (DataError,)

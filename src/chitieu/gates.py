@@ -16,6 +16,7 @@ from psycopg.rows import dict_row
 
 from chitieu.config import Settings
 from chitieu.db import sqlalchemy_url
+from chitieu.exceptions import DataError
 from chitieu.reference import load_reference
 
 log = logging.getLogger(__name__)
@@ -78,7 +79,7 @@ class GateResult:
         return not self.failures
 
 
-class GateFailed(RuntimeError):
+class GateFailed(DataError):
     """One or more gates failed; the message names every failed expectation."""
 
     def __init__(self, *results: GateResult) -> None:

@@ -50,7 +50,7 @@ def gate_staging() -> str:
 def build_marts(run_id: str) -> None:
     settings = load_settings()
     log.info("gate run %s passed; building marts", run_id)
-    pipeline.build_marts(settings, warehouse_url(settings), log.info)
+    pipeline.build_marts(settings, warehouse_url(settings), log.info, build_id=run_id)
 
 
 def gate_marts(run_id: str) -> list[str]:
@@ -61,9 +61,40 @@ def gate_marts(run_id: str) -> list[str]:
     return warnings
 
 
-def publish() -> dict[str, int]:
+def publish(run_id: str) -> dict[str, int]:
     url = warehouse_url(load_settings())
-    pipeline.publish_marts(url, log.info)
+    pipeline.publish_marts(url, log.info, build_id=run_id)
     counts = pipeline.mart_row_counts(url)
     log.info("published: %s", counts)
     return counts
+
+
+def extract_marts(tables: list[str]) -> list[str]:
+    from chitieu.extracts import write_extract
+
+    settings = load_settings()
+    url = warehouse_url(settings)
+    paths = [str(write_extract(url, table, settings.home / "extracts")) for table in tables]
+    log.info("extracts written: %s", paths)
+    return paths
+
+
+def write_briefs(ds: str) -> list[str]:
+    """The progress brief of every province that reported in the month before the run's
+    date: what the Working Group reads the next morning. No data is not an error."""
+    from datetime import date
+
+    from chitieu.report import ReportError, write_briefs_for_period
+
+    run_day = date.fromisoformat(ds)
+    year, month = (run_day.year, run_day.month - 1) if run_day.month > 1 else (run_day.year - 1, 12)
+    period = f"{year:04d}-{month:02d}"
+    settings = load_settings()
+    try:
+        paths = write_briefs_for_period(
+            warehouse_url(settings), period, settings=settings, progress=log.info
+        )
+    except ReportError as exc:
+        log.warning("no brief for %s: %s", period, exc)
+        return []
+    return [str(path) for path in paths]

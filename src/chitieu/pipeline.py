@@ -14,7 +14,14 @@ from chitieu import gates, roles
 from chitieu.config import Settings, load_settings
 from chitieu.db import warehouse_url
 from chitieu.ingest.run import IngestSummary, ensure_schema, ingest_landing
-from chitieu.publish import CANDIDATE, PUBLISHED, drop_candidate, publish
+from chitieu.publish import (
+    CANDIDATE,
+    PUBLISHED,
+    drop_candidate,
+    mark_validated,
+    publish,
+    stamp_build,
+)
 from chitieu.transform import run_dbt
 
 Progress = Callable[[str], None]
@@ -75,7 +82,6 @@ def build_staging(settings: Settings, url: str, progress: Progress) -> None:
             "--select",
             "resource_type:seed",
             "staging",
-            "--full-refresh",
             "--indirect-selection",
             "cautious",
         ],
@@ -93,8 +99,12 @@ def gate_staging(settings: Settings, url: str, run_id: str, progress: Progress) 
 
 
 def build_marts(
-    settings: Settings, url: str, progress: Progress, full_refresh: bool = False
-) -> None:
+    settings: Settings,
+    url: str,
+    progress: Progress,
+    full_refresh: bool = False,
+    build_id: str | None = None,
+) -> str:
     """Bring the candidate marts up to date: incrementally from the older build the
     candidate schema holds (see publish), or from nothing with `full_refresh`."""
     progress(f"dbt: intermediate models and candidate marts (schema {CANDIDATE}), with tests")
@@ -109,6 +119,9 @@ def build_marts(
         {"marts_schema": CANDIDATE, "due_days": settings.due_days},
         roles.usable(url, roles.TRANSFORMER),
     )
+    build_id = build_id or uuid.uuid4().hex[:12]
+    stamp_build(url, build_id)
+    return build_id
 
 
 # The candidate marts gated before publishing, fact table first: target_gap's completeness
@@ -128,12 +141,14 @@ def gate_marts(settings: Settings, url: str, run_id: str, progress: Progress) ->
             failed.append(result)
     if failed:
         raise gates.GateFailed(*failed)
+    mark_validated(url, run_id)
     return warnings
 
 
-def publish_marts(url: str, progress: Progress) -> None:
+def publish_marts(url: str, progress: Progress, build_id: str | None = None) -> None:
     progress("publish: swapping the validated candidate in as schema marts")
-    publish(url)
+    if not publish(url, build_id):
+        progress(f"publish: build {build_id} is already the published one")
 
 
 def build(
@@ -147,9 +162,9 @@ def build(
     gate = gate_staging(settings, url, summary.run_id, progress)
     summary.gate_warnings = [w.describe() for w in gate.warnings]
     summary.docs = gate.docs
-    build_marts(settings, url, progress, full_refresh)
+    build_marts(settings, url, progress, full_refresh, summary.run_id)
     summary.gate_warnings += gate_marts(settings, url, summary.run_id, progress)
-    publish_marts(url, progress)
+    publish_marts(url, progress, summary.run_id)
     summary.mart_rows = mart_row_counts(url)
     return summary
 

@@ -14,15 +14,21 @@ import psycopg
 from psycopg import sql
 
 from chitieu import roles
+from chitieu.exceptions import DataError
 
 CANDIDATE = "marts_candidate"
 PUBLISHED = "marts"
 PREVIOUS = "marts_previous"
 BI_ROLE = roles.BI_READER
 _SPARE = "marts_rotating"  # only exists inside the publishing transaction
+# A small table in each marts schema says which build it holds and when the gates passed
+# it: publish refuses a candidate that was not validated, and a retried publish of a build
+# already published does nothing (a second rotation would publish an older build).
+BUILD_INFO = "build_info"
+_PUBLISH_LOCK = 6_008
 
 
-class PublishError(RuntimeError):
+class PublishError(DataError):
     pass
 
 
@@ -58,17 +64,78 @@ def _rename(conn: psycopg.Connection, old: str, new: str) -> None:
     )
 
 
+def stamp_build(url: str, build_id: str) -> None:
+    """Record that the candidate now holds build `build_id`, not yet validated."""
+    table = sql.Identifier(CANDIDATE, BUILD_INFO)
+    with psycopg.connect(url) as conn:
+        conn.execute(sql.SQL("drop table if exists {}").format(table))
+        conn.execute(
+            sql.SQL(
+                "create table {} (build_id text not null, built_at timestamptz not null"
+                " default now(), validated_at timestamptz)"
+            ).format(table)
+        )
+        conn.execute(
+            sql.SQL("comment on table {} is {}").format(
+                table,
+                sql.Literal(
+                    "The build these marts hold: when it was built and when it passed "
+                    "the quality gates."
+                ),
+            )
+        )
+        conn.execute(sql.SQL("insert into {} (build_id) values (%s)").format(table), (build_id,))
+
+
+def mark_validated(url: str, build_id: str) -> None:
+    """Record that build `build_id` in the candidate passed the gates."""
+    with psycopg.connect(url) as conn:
+        updated = conn.execute(
+            sql.SQL("update {} set validated_at = now() where build_id = %s").format(
+                sql.Identifier(CANDIDATE, BUILD_INFO)
+            ),
+            (build_id,),
+        ).rowcount
+    if updated != 1:
+        raise PublishError(f"the candidate marts do not hold build {build_id}")
+
+
+def _build_info(conn: psycopg.Connection, schema: str) -> tuple[str, object] | None:
+    exists = conn.execute("select to_regclass(%s)", (f"{schema}.{BUILD_INFO}",)).fetchone()
+    if not exists or exists[0] is None:
+        return None
+    row = conn.execute(
+        sql.SQL("select build_id, validated_at from {}").format(sql.Identifier(schema, BUILD_INFO))
+    ).fetchone()
+    return (row[0], row[1]) if row else None
+
+
 def drop_candidate(url: str) -> None:
     """Forget the candidate, so the next build is a full one."""
     with psycopg.connect(url) as conn:
         conn.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(CANDIDATE)))
 
 
-def publish(url: str) -> None:
-    """marts → marts_previous, marts_candidate → marts, old marts_previous → marts_candidate."""
+def publish(url: str, build_id: str | None = None) -> bool:
+    """marts → marts_previous, marts_candidate → marts, old marts_previous → marts_candidate.
+
+    Only a candidate that passed the gates is published (and, with `build_id`, only that
+    build). Returns False when that build is already the published one (a retried task)."""
     with psycopg.connect(url) as conn:
+        conn.execute("select pg_advisory_xact_lock(%s)", (_PUBLISH_LOCK,))
+        published = _build_info(conn, PUBLISHED)
+        if build_id and published and published[0] == build_id:
+            return False
         if not _schema_exists(conn, CANDIDATE):
             raise PublishError("nothing to publish: no candidate marts (run `chitieu build`)")
+        candidate = _build_info(conn, CANDIDATE)
+        if candidate is None or candidate[1] is None:
+            raise PublishError(
+                "the candidate marts have not passed the quality gates: not publishing them "
+                "(run `chitieu build`)"
+            )
+        if build_id and candidate[0] != build_id:
+            raise PublishError(f"the candidate marts hold build {candidate[0]}, not {build_id}")
         ensure_bi_role(conn)
         _grant_bi(conn, CANDIDATE)
         had_previous = _schema_exists(conn, PREVIOUS)
@@ -80,6 +147,7 @@ def publish(url: str) -> None:
         _rename(conn, CANDIDATE, PUBLISHED)
         if had_previous:
             _rename(conn, _SPARE, CANDIDATE)
+    return True
 
 
 def rollback(url: str) -> None:

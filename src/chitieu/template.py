@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from chitieu.config import Settings, load_settings
+from chitieu.exceptions import DataError
 from chitieu.ingest.parse import ParseError, Period, parse_code, parse_period, parse_province_code
 from chitieu.reference import Indicator, Reference, load_reference
 
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
     from openpyxl.worksheet.worksheet import Worksheet
 
 
-class TemplateError(ValueError):
+class TemplateError(DataError, ValueError):
     """A unit, period or province the template cannot be made for; the CLI prints it."""
 
 

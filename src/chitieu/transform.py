@@ -9,9 +9,10 @@ from collections.abc import Sequence
 from psycopg.conninfo import conninfo_to_dict
 
 from chitieu.config import Settings
+from chitieu.exceptions import DataError
 
 
-class TransformError(RuntimeError):
+class TransformError(DataError):
     """dbt failed: a model did not build or a dbt test did not pass."""
 
 
@@ -45,6 +46,21 @@ def dbt_args(settings: Settings, args: Sequence[str], dbt_vars: dict[str, object
     ]
 
 
+_CONNECTION_TROUBLE = (
+    "could not connect",
+    "connection refused",
+    "server closed the connection",
+    "terminating connection",
+    "the database system is",
+    "failedtoconnect",
+)
+
+
+def _lost_connection(detail: str) -> bool:
+    lowered = detail.lower()
+    return any(sign in lowered for sign in _CONNECTION_TROUBLE)
+
+
 def run_dbt(
     settings: Settings,
     url: str,
@@ -68,4 +84,7 @@ def run_dbt(
             name = getattr(node, "unique_id", "?")
             failures.append(f"{name}: {status} {getattr(node_result, 'message', '') or ''}".strip())
     detail = "; ".join(failures) or str(result.exception or "see the dbt log")
+    if _lost_connection(detail):
+        # Infrastructure, not data: let the orchestrator retry it.
+        raise ConnectionError(f"dbt {' '.join(args[:1])} lost the database: {detail}")
     raise TransformError(f"dbt {' '.join(args[:1])} failed: {detail}")

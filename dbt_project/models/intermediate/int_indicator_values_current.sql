@@ -1,6 +1,7 @@
 -- Supersession (submission contract): for each (province, unit, indicator, period) the row of
 -- the latest accepted file wins, ordered by submitted_at then path, so the result depends
--- only on the files and not on the order they were processed in.
+-- only on the files and not on the order they were processed in. The incremental
+-- fct_indicator_value runs the same macro on the keys new submissions touched.
 
 with
 
@@ -23,50 +24,9 @@ catalog as (
 
 ),
 
-ranked as (
-
-    select
-        values_loaded.*,
-        files.submitted_at,
-        files.file_path,
-        catalog.unit as indicator_unit,
-        row_number() over (
-            partition by
-                values_loaded.province_code,
-                values_loaded.unit_code,
-                values_loaded.indicator_code,
-                values_loaded.period
-            order by files.submitted_at desc, files.file_path desc
-        ) as recency_rank
-
-    from values_loaded
-    inner join files on values_loaded.submission_id = files.submission_id
-    inner join catalog on values_loaded.indicator_code = catalog.indicator_code
-
-),
-
 current_values as (
 
-    select
-        province_code,
-        unit_code,
-        indicator_code,
-        period,
-        period_type,
-        period_start,
-        period_end,
-        case
-            when indicator_unit = 'percent' and numerator is not null and denominator is not null
-                then {{ rate_pct('numerator', 'denominator') }}
-            else reported_value
-        end as value,
-        numerator,
-        denominator,
-        submission_id,
-        submitted_at
-
-    from ranked
-    where recency_rank = 1
+    {{ select_current_values('values_loaded', 'files', 'catalog') }}
 
 )
 

@@ -1,10 +1,92 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key=['province_code', 'unit_code', 'indicator_code', 'period'],
+        indexes=[{'columns': ['province_code', 'unit_code', 'indicator_code', 'period']}],
+    )
+}}
+
+-- Incremental: a row's trend uses its series' values (province, unit, indicator) for the
+-- periods ending on or before its own, so a submission changing one period changes that
+-- row and every later row of the series. A build refits the affected series from
+-- fct_indicator_value (already up to date in this build) and replaces their rows from the
+-- earliest period any newer submission reported. The key above is a row's value, which
+-- has one row per applicable target: delete+insert replaces all of them together.
+-- depends_on: {{ ref('fct_indicator_value') }}
+-- depends_on: {{ ref('stg_raw__submission_values') }}
+-- depends_on: {{ ref('targets') }}
+
 with
+
+{% if is_incremental() %}
+
+changed_series as (
+
+    select
+        new_values.province_code,
+        new_values.unit_code,
+        new_values.indicator_code,
+        min(new_values.period_end) as changed_from
+    from ({{ submission_values_since_watermark() }}) as new_values
+    group by
+        new_values.province_code,
+        new_values.unit_code,
+        new_values.indicator_code
+
+),
+
+series_values as (
+
+    select facts.*
+    from {{ ref('fct_indicator_value') }} as facts
+    inner join changed_series
+        on
+            facts.province_code = changed_series.province_code
+            and facts.unit_code = changed_series.unit_code
+            and facts.indicator_code = changed_series.indicator_code
+
+),
+
+targets as (
+
+    select * from {{ ref('targets') }}
+
+),
+
+series_trended as (
+
+    {{ select_trended('series_values') }}
+
+),
+
+series_applied as (
+
+    {{ select_targets_applied('series_trended', 'targets') }}
+
+),
+
+applied as (
+
+    select series_applied.*
+    from series_applied
+    inner join changed_series
+        on
+            series_applied.province_code = changed_series.province_code
+            and series_applied.unit_code = changed_series.unit_code
+            and series_applied.indicator_code = changed_series.indicator_code
+    where series_applied.period_end >= changed_series.changed_from
+
+),
+
+{% else %}
 
 applied as (
 
     select * from {{ ref('int_targets_applied') }}
 
 ),
+
+{% endif %}
 
 judged as (
 
@@ -28,17 +110,17 @@ final as (
         indicator_code,
         period,
         period_end,
-        value,
+        value::numeric(20, 4) as value,
         target_issuer,
         target_province_code,
         comparator,
-        target_value,
+        target_value::numeric(20, 4) as target_value,
         target_deadline,
-        {{ gap('comparator', 'value', 'target_value') }} as gap,
+        {{ gap('comparator', 'value', 'target_value') }}::numeric(20, 4) as gap,
         case
             when comparator = '>=' and target_value <> 0
                 then round(100.0 * value / target_value, 4)
-        end as attainment_pct,
+        end::numeric(20, 4) as attainment_pct,
         case when is_met then 'met' else 'not_met' end as status,
         case
             when is_met then 'met'
@@ -50,7 +132,10 @@ final as (
         case
             when not is_met and period_end < target_deadline
                 then round(trend_projection::numeric, 4)
-        end as projected_value
+        end::numeric(24, 4) as projected_value,
+        period_type,
+        period_start,
+        submission_id
 
     from judged
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from chitieu.exceptions import DataError
 from chitieu.ingest.read import file_format
 
 
-class LandingError(Exception):
+class LandingError(DataError):
     """The landing area cannot be used (missing, not a folder)."""
 
 

@@ -2,13 +2,30 @@
 
 An accepted file's rows are loaded in one transaction with its ledger row; a rejected file
 loads nothing, is recorded with every error, and moves to quarantine with its report.
+
+Memory stays bounded whatever the file's size: rows stream from the reader through the
+checks into COPY, errors stream to a scratch file, and repeated keys are found by the
+database at the end of the file (gated by a fixed-size Bloom filter), not kept in memory.
+Rows in the common clean shapes take `fastpath.RowChecker`; every other row gets the
+Validator's full verdict.
+
+Byte-identical files: the content is accepted once, under its earliest copy by
+(submitted_at, path), whatever order the copies are processed in; the others are recorded as
+duplicates of it. When an earlier copy turns up after a later one was accepted, it takes the
+content over (the later copy becomes the duplicate and its rows move to the earlier one), so
+the result depends only on the files, as supersession requires.
 """
 
 from __future__ import annotations
 
 import hashlib
+import heapq
 import shutil
+import sys
 import time
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +35,7 @@ import psycopg
 from psycopg import errors as pg_errors
 
 from chitieu.ingest.errors import FileRejected, SubmissionError
+from chitieu.ingest.fastpath import KeyFilter, RowChecker, clean_csv_rows
 from chitieu.ingest.parse import is_blank
 from chitieu.ingest.read import file_format, read_rows
 from chitieu.ingest.report import ErrorSpool, write_report
@@ -25,13 +43,11 @@ from chitieu.ingest.validate import Observation, Validator
 from chitieu.reference import Reference
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+_KEY_COLUMNS = ("province_code", "unit_code", "period", "indicator_code")
 _VALUE_COLUMNS = (
     "submission_id",
     "row_number",
-    "province_code",
-    "unit_code",
-    "period",
-    "indicator_code",
+    *_KEY_COLUMNS,
     "numerator",
     "denominator",
     "value",
@@ -42,6 +58,34 @@ _COPY_ERRORS = (
     "copy audit.submission_error (submission_id, error_number, row_number, column_name, rule,"
     " message_vi, message_en, raw_value) from stdin"
 )
+# After a file's first error its rows are no longer loaded, only their keys are kept here
+# (dropped with the transaction) so that every repeated key can still be reported.
+_KEYS_TABLE = "ingest_keys"
+_CREATE_KEYS = (
+    f"create temporary table {_KEYS_TABLE} (row_number integer, province_code text,"
+    " unit_code text, period text, indicator_code text) on commit drop"
+)
+_COPY_KEYS = f"copy {_KEYS_TABLE} (row_number, {', '.join(_KEY_COLUMNS)}) from stdin"
+# Every row whose key an earlier row of the file already has, with that first row.
+_DUPLICATES = """
+select row_number, first_row, indicator_code
+from (
+    select
+        row_number,
+        indicator_code,
+        min(row_number) over (partition by province_code, unit_code, period, indicator_code)
+            as first_row
+    from ({keys}) as file_keys
+) as ranked
+where row_number <> first_row and row_number > %(after_row)s
+order by row_number
+"""
+_LOADED_KEYS = (
+    f"select row_number, {', '.join(_KEY_COLUMNS)} from raw.submission_value"
+    " where submission_id = %(submission_id)s"
+)
+_LATER_KEYS = f"select row_number, {', '.join(_KEY_COLUMNS)} from {_KEYS_TABLE}"
+_ATTEMPTS = 5  # decisions retried when another worker changes the ledger for the same content
 
 
 @dataclass(frozen=True)
@@ -56,6 +100,10 @@ class FileResult:
 
 class _Rejected(Exception):
     pass
+
+
+class _Retry(Exception):
+    """Another worker changed the ledger for this content meanwhile: decide again."""
 
 
 def sha256_of(path: Path) -> str:
@@ -76,56 +124,228 @@ def report_path(quarantined: Path) -> Path:
     return quarantined.with_name(quarantined.name + ".errors.csv")
 
 
-def _copy_row(submission_id: int, obs: Observation) -> tuple[object, ...]:
-    return (
-        submission_id,
-        obs.row_number,
-        obs.province_code,
-        obs.unit_code,
-        obs.period.code,
-        obs.indicator_code,
-        obs.numerator,
-        obs.denominator,
-        obs.value,
-        obs.note,
+def _submitted_at(path: Path) -> datetime:
+    return datetime.fromtimestamp(path.stat().st_mtime, UTC)
+
+
+# --- rows → COPY ---------------------------------------------------------------------------
+
+
+def duplicate_key_error(row: int, first: int, indicator_code: str) -> SubmissionError:
+    """The Validator's `duplicate_key` error, for a row whose key the file's row `first` has."""
+    return SubmissionError(
+        "duplicate_key",
+        f"Trùng tỉnh/đơn vị/kỳ/chỉ tiêu với dòng {first}",
+        f"Same province/unit/period/indicator as row {first}",
+        row,
+        "indicator_code",
+        indicator_code,
     )
 
 
-def _validate_and_copy(
-    cur: psycopg.Cursor, path: Path, submission_id: int, validator: Validator, spool: ErrorSpool
-) -> int:
-    """Stream the file through the validator into COPY; every error goes to the spool.
+def _rows(path: Path) -> tuple[Iterator[tuple[int, list, list[bool] | None]], bool]:
+    """Every row as (number, cells, percent flags or None when all False), and whether the
+    cells are a clean CSV file's text, which `RowChecker.fast` can take."""
+    if file_format(path) == "csv":
+        rows = clean_csv_rows(path)
+        if rows is not None:
+            return ((number, cells, None) for number, cells in rows), True
+    return ((row.number, row.cells, row.percent) for row in read_rows(path)), False
 
-    After the first error nothing more is copied (the transaction will be rolled back), but
-    validation goes on so the report lists every error in the file.
+
+class _Sink:
+    """Where checked rows go, on one connection (so one COPY at a time).
+
+    While the file has no error its rows are COPYed into raw.submission_value. After its
+    first error (the transaction will be rolled back) rows are no longer loaded; only once the
+    duplicate check has moved to the database (`keys_in_database`) are their keys COPYed, to
+    a temporary table, so that SQL can still find every repeated key.
     """
-    loaded = 0
-    header_seen = False
-    with cur.copy(_COPY_VALUES) as copy:
+
+    def __init__(self, cur: psycopg.Cursor, submission_id: int) -> None:
+        self.cur = cur
+        self.submission_id = submission_id
+        self.clean = True
+        self.keys_in_database = False
+        self.loaded = 0
+        self._stack = ExitStack()
+        self._copy = self._stack.enter_context(cur.copy(_COPY_VALUES))
+        self._keys_table = False
+
+    def _keys_copy(self) -> None:
+        self._stack.close()
+        if not self._keys_table:
+            self.cur.execute(_CREATE_KEYS)
+            self._keys_table = True
+        self._copy = self._stack.enter_context(self.cur.copy(_COPY_KEYS))
+
+    def error_seen(self) -> None:
+        if self.clean:
+            self.clean = False
+            self._stack.close()
+            if self.keys_in_database:
+                self._keys_copy()
+
+    def move_keys_to_database(self, first_rows: dict[tuple, int]) -> None:
+        """From now on every key goes to the database; `first_rows` are the keys seen so far
+        with their first row (rows after an error were not loaded, so they are not there)."""
+        self.keys_in_database = True
+        if not self.clean:
+            self._keys_copy()
+            for key, row in first_rows.items():
+                self._copy.write_row((row, *key))
+
+    def write(self, number: int, key: tuple, values: tuple) -> None:
+        if self.clean:
+            self._copy.write_row((self.submission_id, number, *key, *values))
+            self.loaded += 1
+        elif self.keys_in_database:
+            self._copy.write_row((number, *key))
+
+    def close(self) -> None:
+        self._stack.close()
+
+    def abort(self) -> None:
+        self._stack.__exit__(*sys.exc_info())
+
+    def duplicates(self, after_row: int) -> Iterator[tuple[int, int, str]]:
+        """(row, first row, indicator) of every row after `after_row` whose key an earlier
+        row has, in row order."""
+        keys = _LOADED_KEYS if not self._keys_table else f"{_LOADED_KEYS} union {_LATER_KEYS}"
+        params = {"submission_id": self.submission_id, "after_row": after_row}
+        with self.cur.connection.cursor(name="ingest_duplicates") as named:
+            named.execute(_DUPLICATES.format(keys=keys), params)
+            yield from named
+
+
+class _DuplicateKeys:
+    """The duplicate-key rule for the whole file. Up to `MEMORY_KEYS` keys it is checked in
+    memory, exactly as the Validator does, each error reported with its row; beyond that the
+    keys move to the database and the check runs in SQL at the end of the file, skipped when a
+    Bloom filter over every key shows none was seen twice. Memory stays bounded either way."""
+
+    MEMORY_KEYS = 100_000
+
+    def __init__(self, sink: _Sink, file_size: int) -> None:
+        self.sink = sink
+        self.file_size = file_size
+        self.first_rows: dict[tuple, int] | None = {}
+        self.filter: KeyFilter | None = None
+        self.checked_through = 0  # rows up to here were checked in memory
+
+    def error(self, number: int, key: tuple) -> SubmissionError | None:
+        """The duplicate_key error of this row when memory can tell, else None."""
+        first_rows = self.first_rows
+        if first_rows is None:
+            self.filter.add(key)  # type: ignore[union-attr]
+            return None
+        first = first_rows.setdefault(key, number)
+        if first != number:
+            return duplicate_key_error(number, first, key[3])
+        if len(first_rows) > self.MEMORY_KEYS:
+            self._to_database(number)
+        return None
+
+    def _to_database(self, number: int) -> None:
+        assert self.first_rows is not None
+        self.filter = KeyFilter(max(self.file_size // 8, len(self.first_rows)))
+        for key in self.first_rows:
+            self.filter.add(key)
+        self.sink.move_keys_to_database(self.first_rows)
+        self.first_rows = None
+        self.checked_through = number
+
+    def remaining(self) -> Iterator[SubmissionError]:
+        """The errors left for the database to find (none while checked in memory)."""
+        if self.filter is None or not self.filter.maybe_duplicate:
+            return
+        for row, first, indicator_code in self.sink.duplicates(self.checked_through):
+            yield duplicate_key_error(row, first, indicator_code)
+
+
+def _validate_and_copy(
+    cur: psycopg.Cursor,
+    path: Path,
+    submission_id: int,
+    validator: Validator,
+    spool: ErrorSpool,
+    duplicates: ErrorSpool | None = None,
+) -> int:
+    """Stream the file through the checks into COPY; every error goes to `spool`, in order.
+
+    `validator` reads the header (and gives the reference and the submission date); each data
+    row is checked by `RowChecker.fast` or, failing that, a Validator of its own, while
+    `_DuplicateKeys` checks repeated keys. After the first error no more rows are loaded (the
+    transaction will be rolled back), but checking goes on so the report lists every error.
+    Repeated keys of a very large file are found at the end, in SQL, and spooled to
+    `duplicates` (to `spool` when not given).
+    """
+    reference, submitted_on = validator.reference, validator.submitted_on
+    checker: RowChecker | None = None
+    sink = _Sink(cur, submission_id)
+    keys = _DuplicateKeys(sink, path.stat().st_size)
+    try:
         try:
-            for row in read_rows(path):
-                if all(is_blank(cell) for cell in row.cells):
+            rows, clean_text = _rows(path)
+            fast = None
+            for number, cells, percent in rows:
+                if fast is not None:
+                    checked = fast(cells)
+                    if checked is not None:
+                        duplicate = keys.error(number, checked[0])
+                        if duplicate is None:
+                            sink.write(number, *checked)
+                            continue
+                        spool.add(duplicate)
+                        sink.error_seen()
+                        sink.write(number, checked[0], ())
+                        continue
+                if all(is_blank(cell) for cell in cells):
                     continue
-                if not header_seen:
-                    validator.header(row.number, row.cells)
-                    header_seen = True
+                if checker is None:
+                    validator.header(number, cells)
+                    checker = RowChecker(reference, submitted_on, validator.columns)
+                    fast = checker.fast if clean_text else None
                     continue
-                result = validator.row(row.number, row.cells, row.percent)
-                if not isinstance(result, Observation):
+                row_validator = Validator(reference, submitted_on)
+                row_validator.columns = validator.columns
+                result = row_validator.row(number, cells, percent or [False] * len(cells))
+                if isinstance(result, Observation):
+                    key: tuple | None = (
+                        result.province_code,
+                        result.unit_code,
+                        result.period.code,
+                        result.indicator_code,
+                    )
+                    values = (result.numerator, result.denominator, result.value, result.note)
+                else:
                     spool.extend(result)
-                elif not spool.count:
-                    copy.write_row(_copy_row(submission_id, result))
-                    loaded += 1
+                    key, values = checker.key_of(cells), ()
+                if key is None:
+                    sink.error_seen()
+                    continue
+                duplicate = keys.error(number, key)
+                if duplicate is not None:
+                    spool.add(duplicate)
+                if values == () or duplicate is not None:
+                    sink.error_seen()
+                sink.write(number, key, values)
         except FileRejected as exc:
             spool.add(exc.error)
-            return loaded
-    if not header_seen:
+        sink.close()
+    except BaseException:
+        sink.abort()
+        raise
+    for error in keys.remaining():
+        (spool if duplicates is None else duplicates).add(error)
+    loaded = sink.loaded if sink.clean else 0
+    if checker is None and not spool.count:
         spool.add(
             SubmissionError(
                 "empty_file", "Tệp rỗng: không có dòng tiêu đề", "Empty file: no header row"
             )
         )
-    elif loaded == 0 and not spool.count:
+    elif loaded == 0 and not spool.count and not (duplicates and duplicates.count):
         spool.add(
             SubmissionError(
                 "no_rows",
@@ -134,6 +354,19 @@ def _validate_and_copy(
             )
         )
     return loaded
+
+
+def _row_order(error: SubmissionError) -> int:
+    return sys.maxsize if error.row is None else error.row
+
+
+def _all_errors(spool: ErrorSpool, duplicates: ErrorSpool) -> Iterator[SubmissionError]:
+    """Both spools in row order; a repeated key comes last among its row's errors, as the
+    Validator reports it."""
+    return heapq.merge(spool, duplicates, key=_row_order)
+
+
+# --- the ledger ----------------------------------------------------------------------------
 
 
 def _insert_ledger(
@@ -145,7 +378,7 @@ def _insert_ledger(
         "size_bytes": stat.st_size,
         "sha256": sha,
         "file_format": file_format(path) or "unknown",
-        "submitted_at": datetime.fromtimestamp(stat.st_mtime, UTC),
+        "submitted_at": _submitted_at(path),
         "modified_ns": stat.st_mtime_ns,
         "outcome": outcome,
         **extra,
@@ -184,7 +417,8 @@ def _reject(
     rel_path: str,
     path: Path,
     sha: str,
-    spool: ErrorSpool,
+    errors: Iterable[SubmissionError],
+    error_count: int,
     quarantine_dir: Path,
     started: float,
 ) -> FileResult:
@@ -195,7 +429,7 @@ def _reject(
             path,
             sha,
             "rejected",
-            error_count=spool.count,
+            error_count=error_count,
             duration_ms=int((time.monotonic() - started) * 1000),
         )
         target = quarantine_target(quarantine_dir, rel_path, submission_id)
@@ -204,7 +438,7 @@ def _reject(
             (str(target), submission_id),
         )
         with conn.cursor().copy(_COPY_ERRORS) as copy:
-            for number, error in enumerate(spool, start=1):
+            for number, error in enumerate(errors, start=1):
                 copy.write_row(
                     (
                         submission_id,
@@ -218,7 +452,20 @@ def _reject(
                     )
                 )
     _move_to_quarantine(conn, path, submission_id, target, rel_path)
-    return FileResult(rel_path, "rejected", 0, spool.count, submission_id, str(report_path(target)))
+    return FileResult(rel_path, "rejected", 0, error_count, submission_id, str(report_path(target)))
+
+
+def _take_over(conn: psycopg.Connection, later_copy: int) -> None:
+    """Make the accepted later copy of this content a duplicate, and drop its rows (this file,
+    byte-identical and earlier, loads them again under its own id)."""
+    demoted = conn.execute(
+        "update raw.submission_file set outcome = 'duplicate', row_count = 0"
+        " where submission_id = %s and outcome = 'accepted'",
+        (later_copy,),
+    ).rowcount
+    if demoted != 1:
+        raise _Retry
+    conn.execute("delete from raw.submission_value where submission_id = %s", (later_copy,))
 
 
 def _load_or_reject(
@@ -228,19 +475,34 @@ def _load_or_reject(
     sha: str,
     reference: Reference,
     quarantine_dir: Path,
+    later_copy: int | None,
 ) -> FileResult:
     started = time.monotonic()
     submitted_on = datetime.fromtimestamp(path.stat().st_mtime, LOCAL_TZ).date()
-    validator = Validator(reference, submitted_on)
-    spool = ErrorSpool(quarantine_dir / ".spool" / f"{sha}.csv")
+    # Scratch files named per attempt: identical files may be ingested at the same time.
+    scratch = quarantine_dir / ".spool" / uuid.uuid4().hex
+    spool = ErrorSpool(scratch.with_suffix(".errors.csv"))
+    duplicates = ErrorSpool(scratch.with_suffix(".duplicates.csv"))
     try:
         try:
             with conn.transaction():
+                if later_copy is not None:
+                    _take_over(conn, later_copy)
                 submission_id = _insert_ledger(conn, rel_path, path, sha, "accepted")
-                loaded = _validate_and_copy(conn.cursor(), path, submission_id, validator, spool)
+                validator = Validator(reference, submitted_on)
+                loaded = _validate_and_copy(
+                    conn.cursor(), path, submission_id, validator, spool, duplicates
+                )
                 spool.close()
-                if spool.count:
+                duplicates.close()
+                if spool.count or duplicates.count:
                     raise _Rejected
+                if later_copy is not None:
+                    conn.execute(
+                        "update raw.submission_file set duplicate_of = %s"
+                        " where submission_id = %s or duplicate_of = %s",
+                        (submission_id, later_copy, later_copy),
+                    )
                 conn.execute(
                     "update raw.submission_file set row_count = %s, duration_ms = %s"
                     " where submission_id = %s",
@@ -248,13 +510,20 @@ def _load_or_reject(
                 )
             return FileResult(rel_path, "accepted", loaded, 0, submission_id)
         except _Rejected:
-            return _reject(conn, rel_path, path, sha, spool, quarantine_dir, started)
-        except pg_errors.UniqueViolation:
-            # Another worker accepted the same content first.
-            return _record_duplicate(conn, rel_path, path, sha)
+            return _reject(
+                conn,
+                rel_path,
+                path,
+                sha,
+                _all_errors(spool, duplicates),
+                spool.count + duplicates.count,
+                quarantine_dir,
+                started,
+            )
     finally:
-        spool.close()
-        spool.path.unlink(missing_ok=True)
+        for scratch_file in (spool, duplicates):
+            scratch_file.close()
+            scratch_file.path.unlink(missing_ok=True)
 
 
 def _record_duplicate(conn: psycopg.Connection, rel_path: str, path: Path, sha: str) -> FileResult:
@@ -264,7 +533,8 @@ def _record_duplicate(conn: psycopg.Connection, rel_path: str, path: Path, sha: 
             " where sha256 = %s and outcome = 'accepted'",
             (sha,),
         ).fetchone()
-        assert original is not None
+        if original is None:
+            raise _Retry
         submission_id = _insert_ledger(
             conn, rel_path, path, sha, "duplicate", duplicate_of=original[0]
         )
@@ -297,10 +567,24 @@ def _already_seen(
     return FileResult(rel_path, "unchanged", rows, errors, submission_id, report)
 
 
+def _accepted_copy(
+    conn: psycopg.Connection, rel_path: str, path: Path, sha: str
+) -> tuple[int, bool] | None:
+    """The accepted file with this content, if any, and whether it comes before this one in
+    the files' order (submitted_at, then path: the order supersession uses)."""
+    row = conn.execute(
+        "select submission_id, (submitted_at, path) < (%s, %s) from raw.submission_file"
+        " where sha256 = %s and outcome = 'accepted'",
+        (_submitted_at(path), rel_path, sha),
+    ).fetchone()
+    return None if row is None else (int(row[0]), bool(row[1]))
+
+
 def ingest_file(
     url: str, landing_root: Path, rel_path: str, reference: Reference, quarantine_dir: Path
 ) -> FileResult:
-    """Ingest one file of the landing area; safe to call again on the same file."""
+    """Ingest one file of the landing area; safe to call again on the same file, and alongside
+    other workers ingesting other files (or identical ones)."""
     path = landing_root / rel_path
     with psycopg.connect(url) as conn:
         conn.autocommit = True  # transactions are explicit below
@@ -308,13 +592,18 @@ def ingest_file(
         if seen:
             return seen
         sha = sha256_of(path)
-        seen = _already_seen(conn, rel_path, path, sha)
-        if seen:
-            return seen
-        accepted = conn.execute(
-            "select 1 from raw.submission_file where sha256 = %s and outcome = 'accepted'",
-            (sha,),
-        ).fetchone()
-        if accepted:
-            return _record_duplicate(conn, rel_path, path, sha)
-        return _load_or_reject(conn, rel_path, path, sha, reference, quarantine_dir)
+        for _attempt in range(_ATTEMPTS):
+            seen = _already_seen(conn, rel_path, path, sha)
+            if seen:
+                return seen
+            accepted = _accepted_copy(conn, rel_path, path, sha)
+            try:
+                if accepted is not None and accepted[1]:
+                    return _record_duplicate(conn, rel_path, path, sha)
+                later_copy = None if accepted is None else accepted[0]
+                return _load_or_reject(
+                    conn, rel_path, path, sha, reference, quarantine_dir, later_copy
+                )
+            except (_Retry, pg_errors.UniqueViolation):
+                continue
+        raise RuntimeError(f"{rel_path}: the ledger kept changing for its content; try again")

@@ -1,0 +1,370 @@
+"""Ingest throughput and memory against a raw COPY baseline, on one embedded PostgreSQL.
+
+    .venv/bin/python benchmarks/ingest_vs_copy.py --rows 1000000
+    .venv/bin/python benchmarks/ingest_vs_copy.py      # 250k and 1M rows: memory stays flat
+
+For each size it writes one large *valid* submission CSV (unique province/unit/period/
+indicator keys built from the dbt seeds; every period ended before the file's date; every
+unit allowed to report its indicator; canonical text, so the baselines can COPY it as is),
+then measures, each in a child process of its own so that the peak RSS (VmHWM) and the CPU
+time are that step's alone:
+
+- ours: `chitieu.ingest.load.ingest_file` on the file, the real path: hash, ledger, read,
+  validate, COPY into raw.submission_value, duplicate-key check, commit.
+- raw: the baseline. The same CSV read with the `csv` module and its already-clean cells
+  COPYed as tuples (`COPY ... FROM STDIN`, `write_row`) into an unindexed table with the
+  same columns. The ratio ours/raw is against this one.
+- raw_constrained: the same as raw into a table with raw.submission_value's primary key, key
+  index and foreign key: what the database alone costs for our table.
+- raw_text: the file's bytes streamed straight into `COPY ... FROM STDIN (FORMAT csv)`, no
+  Python per row at all.
+
+Figures are printed and merged by name into bench-results.json (entries
+{"name", "value", "unit", "baseline", "ratio"}), beside other benchmarks' entries. The
+machine's load shows in them: run it on a quiet machine, twice.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SEEDS = REPO / "dbt_project" / "seeds"
+RESULTS = REPO / "bench-results.json"
+HEADER = (
+    "province_code",
+    "unit_code",
+    "period",
+    "indicator_code",
+    "numerator",
+    "denominator",
+    "value",
+    "note",
+)
+LAST_YEAR = 2024  # every period ends by 2024-12-31, long before the file's date
+FIRST_YEAR = 1900  # the contract's earliest year
+BASELINE_TABLE = "bench.copy_baseline"
+TARGET_RATIO = 2.0
+STEPS = ("raw_text", "raw", "raw_constrained", "ours")
+TARGET_RSS_MB = 300.0
+
+
+# --- the submission file -------------------------------------------------------------------
+
+
+def _pairs() -> tuple[list[str], list[tuple[str, str, str]], list[tuple[str, str, str]]]:
+    """Provinces, and the (unit, indicator, kind) pairs a unit may report, monthly/quarterly."""
+    from chitieu.reference import load_reference
+
+    reference = load_reference(SEEDS)
+    monthly: list[tuple[str, str, str]] = []
+    quarterly: list[tuple[str, str, str]] = []
+    for indicator in sorted(reference.indicators.values(), key=lambda i: i.code):
+        for unit in sorted(reference.units):
+            if indicator.may_be_reported_by(unit):
+                target = monthly if indicator.frequency == "monthly" else quarterly
+                target.append((unit, indicator.code, indicator.unit))
+    return sorted(reference.provinces), monthly, quarterly
+
+
+def _values(kind: str, rng: random.Random) -> tuple[str, str, str]:
+    """numerator, denominator, value: valid for the indicator's unit, in canonical text."""
+    if kind == "percent":
+        denominator = rng.randint(1, 500_000)
+        numerator = rng.randint(0, denominator)
+        shape = rng.random()
+        rate = f"{100 * numerator / denominator:.2f}"
+        if shape < 0.6:
+            return str(numerator), str(denominator), rate
+        if shape < 0.9:
+            return str(numerator), str(denominator), ""
+        return "", "", rate
+    if kind == "rank":
+        return "", "63", str(rng.randint(1, 63))
+    if kind == "milestone":
+        return "", "", rng.choice("01")
+    if kind == "vnd":
+        return "", "", str(rng.randint(0, 10**12))
+    return "", "", str(rng.randint(0, 5_000))  # count, days
+
+
+def write_submission(path: Path, rows: int, seed: int = 6) -> int:
+    """A valid submission of `rows` rows with unique keys, newest periods first."""
+    provinces, monthly, quarterly = _pairs()
+    rng = random.Random(seed)
+    written = 0
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(HEADER)
+        for year in range(LAST_YEAR, FIRST_YEAR - 1, -1):
+            periods = [(f"{year}-{m:02d}", monthly) for m in range(12, 0, -1)]
+            periods += [(f"{year}-Q{q}", quarterly) for q in range(4, 0, -1)]
+            for period, pairs in periods:
+                for province in provinces:
+                    for unit, indicator, kind in pairs:
+                        numerator, denominator, value = _values(kind, rng)
+                        note = "đính chính số liệu" if rng.random() < 0.02 else ""
+                        writer.writerow(
+                            (province, unit, period, indicator, numerator, denominator, value, note)
+                        )
+                        written += 1
+                        if written == rows:
+                            return written
+    raise SystemExit(f"only {written} unique keys exist; ask for fewer rows")
+
+
+# --- measurements, each in its own child process ---------------------------------------------
+
+
+def _cpu_s() -> float:
+    """CPU time (user + system) this process has used."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _peak_rss_mb() -> float:
+    """The process's peak resident set size (VmHWM), in MB."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _child_ours(url: str, csv_path: Path, scratch: Path) -> dict[str, object]:
+    from chitieu.ingest.load import ingest_file
+    from chitieu.ingest.run import ensure_schema
+    from chitieu.reference import load_reference
+
+    ensure_schema(url)
+    reference = load_reference(SEEDS)
+    cpu, started = _cpu_s(), time.perf_counter()
+    result = ingest_file(url, csv_path.parent, csv_path.name, reference, scratch / "quarantine")
+    seconds, cpu = time.perf_counter() - started, _cpu_s() - cpu
+    if result.outcome != "accepted":
+        raise SystemExit(f"the benchmark file was not accepted: {result}")
+    return {"seconds": seconds, "cpu_s": cpu, "rows": result.rows, "rss_mb": _peak_rss_mb()}
+
+
+def _baseline_table(conn: object, constrained: bool = False) -> None:
+    """The baseline's table: raw.submission_value's columns, no index, no constraint; or,
+    `constrained`, with its primary key, key index and foreign key too."""
+    execute = conn.execute  # type: ignore[attr-defined]
+    execute("create schema if not exists bench")
+    execute(f"drop table if exists {BASELINE_TABLE}")
+    if not constrained:
+        execute(
+            f"create table {BASELINE_TABLE} (submission_id bigint, row_number integer,"
+            " province_code text, unit_code text, period text, indicator_code text,"
+            " numerator bigint, denominator bigint, value numeric, note text)"
+        )
+        return
+    execute(
+        f"create table {BASELINE_TABLE} (like raw.submission_value including all,"
+        " foreign key (submission_id) references raw.submission_file (submission_id))"
+    )
+    execute(
+        "insert into raw.submission_file (submission_id, path, size_bytes, sha256, file_format,"
+        " submitted_at, modified_ns, outcome) overriding system value"
+        " values (0, 'bench', 0, 'bench', 'csv', now(), 0, 'rejected') on conflict do nothing"
+    )
+
+
+def _child_raw(url: str, csv_path: Path, constrained: bool = False) -> dict[str, object]:
+    """csv module → tuples of the already-clean cells → COPY FROM STDIN (write_row), one
+    transaction."""
+    import psycopg
+
+    from chitieu.ingest.run import ensure_schema
+
+    ensure_schema(url)
+    with psycopg.connect(url) as conn:
+        _baseline_table(conn, constrained)
+        conn.commit()
+        cpu, started = _cpu_s(), time.perf_counter()
+        rows = 0
+        with (
+            conn.cursor().copy(f"copy {BASELINE_TABLE} from stdin") as copy,
+            csv_path.open(encoding="utf-8", newline="") as handle,
+        ):
+            reader = csv.reader(handle)
+            next(reader)
+            for number, cells in enumerate(reader, start=2):
+                copy.write_row((0, number, *[cell or None for cell in cells]))
+                rows += 1
+        conn.commit()
+        seconds, cpu = time.perf_counter() - started, _cpu_s() - cpu
+        conn.execute(f"drop table {BASELINE_TABLE}")
+    return {"seconds": seconds, "cpu_s": cpu, "rows": rows, "rss_mb": _peak_rss_mb()}
+
+
+def _child_raw_text(url: str, csv_path: Path) -> dict[str, object]:
+    """The file's bytes → COPY FROM STDIN (FORMAT csv, HEADER), one transaction."""
+    import psycopg
+
+    columns = ", ".join(HEADER)
+    with psycopg.connect(url) as conn:
+        _baseline_table(conn)
+        conn.commit()
+        cpu, started = _cpu_s(), time.perf_counter()
+        with (
+            conn.cursor().copy(
+                f"copy {BASELINE_TABLE} ({columns}) from stdin (format csv, header true)"
+            ) as copy,
+            csv_path.open("rb") as handle,
+        ):
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                copy.write(chunk)
+        conn.commit()
+        seconds, cpu = time.perf_counter() - started, _cpu_s() - cpu
+        rows = conn.execute(f"select count(*) from {BASELINE_TABLE}").fetchone()[0]
+        conn.execute(f"drop table {BASELINE_TABLE}")
+    return {"seconds": seconds, "cpu_s": cpu, "rows": rows, "rss_mb": _peak_rss_mb()}
+
+
+def _run_child(step: str, url: str, csv_path: Path, scratch: Path, profile: bool) -> dict:
+    command = [sys.executable, __file__, "--child", step, "--url", url, "--csv", str(csv_path)]
+    command += ["--scratch", str(scratch)]
+    if profile:
+        command.append("--profile")
+    done = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _child_main(args: argparse.Namespace) -> None:
+    steps = {
+        "ours": lambda: _child_ours(args.url, args.csv, args.scratch),
+        "raw": lambda: _child_raw(args.url, args.csv),
+        "raw_text": lambda: _child_raw_text(args.url, args.csv),
+        "raw_constrained": lambda: _child_raw(args.url, args.csv, constrained=True),
+    }
+    if args.profile:
+        import cProfile
+        import pstats
+
+        profiler = cProfile.Profile()
+        figures = profiler.runcall(steps[args.child])
+        stats = pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime")
+        stats.print_stats(25)
+    else:
+        figures = steps[args.child]()
+    print(json.dumps(figures))
+
+
+# --- the run ---------------------------------------------------------------------------------
+
+
+def merge_results(entries: list[dict[str, object]], path: Path = RESULTS) -> None:
+    """Add or replace entries by name in bench-results.json, keeping other benchmarks'."""
+    existing: list[dict[str, object]] = []
+    if path.exists():
+        existing = json.loads(path.read_text(encoding="utf-8"))
+    names = {entry["name"] for entry in entries}
+    merged = [entry for entry in existing if entry.get("name") not in names] + entries
+    path.write_text(json.dumps(merged, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def _entry(name: str, value: float, unit: str, baseline: float | None = None) -> dict:
+    ratio = round(value / baseline, 3) if baseline else None
+    baseline_value = None if baseline is None else round(baseline, 3)
+    return {"name": name, "value": round(value, 3), "unit": unit, "baseline": baseline_value,
+            "ratio": ratio}  # fmt: skip
+
+
+def bench_size(rows: int, url: str, scratch: Path, profile: bool) -> list[dict]:
+    landing = scratch / f"landing-{rows}"
+    landing.mkdir()
+    csv_path = landing / f"bench_{rows}.csv"
+    started = time.perf_counter()
+    write_submission(csv_path, rows)
+    size_mb = csv_path.stat().st_size / 1e6
+    print(f"\n{rows:,} rows: wrote {csv_path.name} ({size_mb:.0f} MB) in "
+          f"{time.perf_counter() - started:.1f} s")  # fmt: skip
+
+    figures = {}
+    for step in STEPS:
+        figures[step] = _run_child(step, url, csv_path, scratch, profile and step == "ours")
+        f = figures[step]
+        assert f["rows"] == rows, (step, f["rows"], rows)
+        print(f"  {step:<15} {f['seconds']:7.2f} s  {rows / f['seconds']:>10,.0f} rows/s"
+              f"  client CPU {f['cpu_s']:6.2f} s  peak RSS {f['rss_mb']:6.1f} MB")  # fmt: skip
+    ours, raw = figures["ours"], figures["raw"]
+    text, constrained = figures["raw_text"], figures["raw_constrained"]
+    ratio = ours["seconds"] / raw["seconds"]
+    print(f"  ratio ours/raw (time) {ratio:.2f}  (target ≤ {TARGET_RATIO:g}); "
+          f"ours/raw_text {ours['seconds'] / text['seconds']:.2f}; "
+          f"ours/raw_constrained {ours['seconds'] / constrained['seconds']:.2f}")  # fmt: skip
+    print(f"  ours peak RSS {ours['rss_mb']:.1f} MB (target < {TARGET_RSS_MB:g} MB)")
+    csv_path.unlink()
+    suffix = f"{rows // 1000}k" if rows < 1_000_000 else f"{rows / 1e6:g}M"
+    return [
+        _entry(
+            f"ingest_rows_per_s_{suffix}", rows / ours["seconds"], "rows/s", rows / raw["seconds"]
+        ),
+        _entry(f"ingest_seconds_{suffix}", ours["seconds"], "s", raw["seconds"]),
+        _entry(
+            f"ingest_seconds_vs_constrained_copy_{suffix}",
+            ours["seconds"],
+            "s",
+            constrained["seconds"],
+        ),
+        _entry(f"ingest_client_cpu_s_{suffix}", ours["cpu_s"], "s", raw["cpu_s"]),
+        _entry(f"ingest_peak_rss_mb_{suffix}", ours["rss_mb"], "MB", raw["rss_mb"]),
+        _entry(f"copy_text_rows_per_s_{suffix}", rows / text["seconds"], "rows/s"),
+    ]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, nargs="+", default=[250_000, 1_000_000])
+    parser.add_argument("--profile", action="store_true", help="cProfile ours, to stderr")
+    parser.add_argument("--no-results", action="store_true", help="do not write bench-results")
+    parser.add_argument("--child", choices=STEPS, help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
+    parser.add_argument("--csv", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--scratch", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        _child_main(args)
+        return
+
+    # A short home: the embedded server's Unix socket path must stay under ~107 bytes.
+    scratch = Path(tempfile.mkdtemp(prefix="ctb-"))
+    os.environ["CHITIEU_HOME"] = str(scratch)
+    for name in ("CHITIEU_DB_URL", "CHITIEU_LANDING_DIR", "CHITIEU_QUARANTINE_DIR"):
+        os.environ.pop(name, None)
+    from chitieu.config import load_settings
+    from chitieu.db import stop_embedded, warehouse_url
+
+    settings = load_settings()
+    try:
+        url = warehouse_url(settings)
+        print(f"embedded PostgreSQL under {scratch}; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
+        entries = []
+        for rows in args.rows:
+            entries += bench_size(rows, url, scratch, args.profile)
+        if not args.no_results:
+            merge_results(entries)
+            print(f"\nwrote {len(entries)} entries to {RESULTS.name}")
+    finally:
+        stop_embedded(settings)
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

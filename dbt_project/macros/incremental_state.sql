@@ -1,0 +1,175 @@
+{#- Incremental marts that catch up from any older state of themselves.
+
+    The marts are built into the candidate schema, which is published by renaming schemas,
+    so the candidate a build starts from is an older build (several nights old, or a build
+    that failed half way), never necessarily the last one. Its state therefore travels with
+    the schema, as the schema's comment:
+
+        chitieu incremental state: fingerprint=<md5> through_submission_id=<n> ...
+
+    `through_submission_id` says every incremental mart of the schema is up to date with all
+    submissions whose ledger id is at most n (ids are an identity: a file ingested later
+    has a larger id). `fingerprint` is an md5 of everything else the marts depend on: the
+    project's models, macros and seeds and the vars. A build
+
+    1. (on-run-start) notes the largest ledger id it can see as `pending_through_submission_id`
+       (this assumes no ingest is still committing when a build starts, which the pipeline
+       and the DAG guarantee: an id handed out earlier but committed later would be missed);
+    2. rebuilds in each incremental mart only what submissions after n can have changed,
+       by delete+insert; when the fingerprint differs (new code, edited targets, another
+       due_days) or there is no state, the pre-hook (prepare_incremental) empties the mart
+       and it is rebuilt from every submission, all inside the model's transaction;
+    3. (on-run-end) when every incremental mart built, records the new fingerprint and
+       through = pending. A build that fails leaves the old state, so the next one redoes
+       its work: delete+insert of a key is idempotent.
+
+    `--full-refresh` rebuilds every mart from scratch and records the state the same way. -#}
+
+{% macro incremental_state_prefix() -%}
+    chitieu incremental state:
+{%- endmacro %}
+
+{#- The schema the marts are built into (hooks have no `this`). -#}
+{% macro incremental_state_schema() -%}
+    {{ var('marts_schema', 'marts_candidate') | trim }}
+{%- endmacro %}
+
+{#- unique_ids of this project's incremental models. -#}
+{% macro incremental_model_ids() %}
+    {%- set ids = [] -%}
+    {%- for node in graph.nodes.values() -%}
+        {%- if node.resource_type == 'model' and node.package_name == project_name
+            and node.config.materialized == 'incremental' -%}
+            {%- do ids.append(node.unique_id) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(ids | sort) }}
+{% endmacro %}
+
+{#- md5 of what the marts depend on besides the submissions: models and seeds (file
+    checksums and contracts), macros (but data-test macros), and the vars the models read. -#}
+{% macro incremental_fingerprint() %}
+    {%- set parts = [] -%}
+    {%- for node in graph.nodes.values() | sort(attribute='unique_id') -%}
+        {%- if node.resource_type in ['model', 'seed'] and node.package_name == project_name -%}
+            {%- set contract = node.contract.checksum if node.contract is defined else '' -%}
+            {%- do parts.append(node.unique_id ~ ':' ~ node.checksum.checksum ~ ':' ~ contract) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {#- The graph lists no macros; the context holds this project's as callables. -#}
+    {%- for name, item in context.items() | sort -%}
+        {%- if item.macro is defined and item.macro.package_name == project_name
+            and not name.startswith('test_') -%}
+            {%- do parts.append(item.macro.unique_id ~ ':' ~ local_md5(item.macro.macro_sql)) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- for name in ['due_days', 'calendar_first_year', 'calendar_last_year'] -%}
+        {%- do parts.append('var.' ~ name ~ ':' ~ var(name)) -%}
+    {%- endfor -%}
+    {{ return(local_md5(parts | join('\n'))) }}
+{% endmacro %}
+
+{#- SQL: the ledger id this model's table is up to date with, NULL when the schema has no
+    state for the current fingerprint (then the model rebuilds from every submission). -#}
+{% macro incremental_watermark() -%}
+    (
+        select
+            substring(
+                obj_description(namespace.oid, 'pg_namespace')
+                from 'fingerprint={{ incremental_fingerprint() }} through_submission_id=([0-9]+)'
+            )::bigint
+        from pg_namespace as namespace
+        where namespace.nspname = '{{ this.schema }}'
+    )
+{%- endmacro %}
+
+{#- Pre-hook of every incremental mart, in its transaction:
+    - hash joins only: an incremental build joins a small set of keys to large tables on
+      several columns, which PostgreSQL estimates at about one row whatever the statistics;
+      the nested loops it then picks cost seconds where a hash join costs milliseconds
+      (measured: 9 s against 0.09 s for fct_indicator_value at national scale). `set local`
+      ends with the model's transaction;
+    - empty the mart when its state is unknown or stale, so it is rebuilt from every
+      submission. -#}
+{% macro prepare_incremental() -%}
+    {%- if is_incremental() -%}
+        set local enable_nestloop = off;
+        delete from {{ this }} where {{ incremental_watermark() }} is null
+    {%- endif -%}
+{%- endmacro %}
+
+{#- SQL: the submitted rows (stg_raw__submission_values) of submissions newer than the
+    watermark; every row when there is none. A model calling this declares
+    `-- depends_on: ref('stg_raw__submission_values')`. -#}
+{% macro submission_values_since_watermark() -%}
+    select *
+    from {{ ref('stg_raw__submission_values') }}
+    where submission_id > coalesce({{ incremental_watermark() }}, 0)
+{%- endmacro %}
+
+{#- on-run-start: remember the newest submission this build can see. -#}
+{% macro incremental_state_begin() %}
+    {%- if not execute -%}{{ return('') }}{%- endif -%}
+    {%- set selected = [] -%}
+    {%- for unique_id in incremental_model_ids() -%}
+        {%- if unique_id in selected_resources -%}{%- do selected.append(unique_id) -%}{%- endif -%}
+    {%- endfor -%}
+    {%- if not selected -%}{{ return('') }}{%- endif -%}
+    {%- set schema = incremental_state_schema() -%}
+    create schema if not exists {{ schema }};
+    do $state$
+    declare
+        committed text := coalesce(
+            substring(
+                obj_description('{{ schema }}'::regnamespace, 'pg_namespace')
+                from 'fingerprint=[0-9a-f]{32} through_submission_id=[0-9]+'
+            ),
+            'no state'
+        );
+        pending bigint := (
+            select coalesce(max(submission_id), 0) from {{ source('raw', 'submission_file') }}
+        );
+    begin
+        execute format(
+            'comment on schema %I is %L',
+            '{{ schema }}',
+            '{{ incremental_state_prefix() }} ' || committed
+            || ' pending_through_submission_id=' || pending
+        );
+    end
+    $state$;
+{% endmacro %}
+
+{#- on-run-end: when every incremental mart was built, the schema is up to date with what
+    the build saw at its start, under the current fingerprint. -#}
+{% macro incremental_state_commit(results) %}
+    {%- if not execute -%}{{ return('') }}{%- endif -%}
+    {%- set expected = incremental_model_ids() -%}
+    {%- set built = [] -%}
+    {%- for result in results -%}
+        {%- if result.node.unique_id in expected and result.status == 'success' -%}
+            {%- do built.append(result.node.unique_id) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if not expected or (built | unique | list | length) < (expected | length) -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set schema = incremental_state_schema() -%}
+    do $state$
+    declare
+        pending text := substring(
+            obj_description('{{ schema }}'::regnamespace, 'pg_namespace')
+            from 'pending_through_submission_id=([0-9]+)'
+        );
+    begin
+        if pending is not null then
+            execute format(
+                'comment on schema %I is %L',
+                '{{ schema }}',
+                '{{ incremental_state_prefix() }} fingerprint={{ incremental_fingerprint() }}'
+                || ' through_submission_id=' || pending
+            );
+        end if;
+    end
+    $state$;
+{% endmacro %}

@@ -1,0 +1,114 @@
+{#- The steps from submitted rows to judged targets, shared by the intermediate views (the
+    full computation) and the incremental marts (the same computation on the affected keys
+    only), so both give the same answer by construction. Each macro returns one `select`
+    over the relations or CTE names it is given. -#}
+
+{#- Supersession (submission contract): for each (province, unit, indicator, period) the row
+    of the latest accepted file wins, ordered by submitted_at then path; the ledger id breaks
+    a tie only between two versions of one path with the same modification time, so the
+    winner never depends on the order the files were ingested in. `values_loaded` has the
+    columns of stg_raw__submission_values, `files` those of stg_raw__submission_files
+    (accepted files only), `catalog` those of the indicator_catalog seed. -#}
+{% macro select_current_values(values_loaded, files, catalog) -%}
+    select
+        ranked.province_code,
+        ranked.unit_code,
+        ranked.indicator_code,
+        ranked.period,
+        ranked.period_type,
+        ranked.period_start,
+        ranked.period_end,
+        -- Four decimals, as the marts store it, so every mart computes from the same value.
+        cast(
+            case
+                when
+                    ranked.indicator_unit = 'percent'
+                    and ranked.numerator is not null
+                    and ranked.denominator is not null
+                    then {{ rate_pct('ranked.numerator', 'ranked.denominator') }}
+                else ranked.reported_value
+            end as numeric(20, 4)
+        ) as value,
+        ranked.numerator,
+        ranked.denominator,
+        ranked.submission_id,
+        ranked.submitted_at,
+        ranked.first_submitted_at
+
+    from (
+        select
+            {{ values_loaded }}.*,
+            {{ files }}.submitted_at,
+            {{ catalog }}.unit as indicator_unit,
+            row_number() over (
+                partition by
+                    {{ values_loaded }}.province_code,
+                    {{ values_loaded }}.unit_code,
+                    {{ values_loaded }}.indicator_code,
+                    {{ values_loaded }}.period
+                order by
+                    {{ files }}.submitted_at desc,
+                    {{ files }}.file_path desc,
+                    {{ files }}.submission_id desc
+            ) as recency_rank,
+            min({{ files }}.submitted_at) over (
+                partition by
+                    {{ values_loaded }}.province_code,
+                    {{ values_loaded }}.unit_code,
+                    {{ values_loaded }}.indicator_code,
+                    {{ values_loaded }}.period
+            ) as first_submitted_at
+
+        from {{ values_loaded }}
+        inner join {{ files }}
+            on {{ values_loaded }}.submission_id = {{ files }}.submission_id
+        inner join {{ catalog }}
+            on {{ values_loaded }}.indicator_code = {{ catalog }}.indicator_code
+    ) as ranked
+
+    where ranked.recency_rank = 1
+{%- endmacro %}
+
+{#- The least-squares line through a unit's values of an indicator for the periods ending on
+    or before each row's period (value against period_end in days), for projecting to a
+    target's deadline. A window over period_end with the default RANGE frame includes every
+    period ending on the same day, which is exactly "on or before this one". -#}
+{% macro select_trended(current_values) -%}
+    select
+        {{ current_values }}.*,
+        regr_count({{ current_values }}.value, {{ day_number(current_values ~ '.period_end') }})
+            over trend_window as trend_points,
+        regr_slope({{ current_values }}.value, {{ day_number(current_values ~ '.period_end') }})
+            over trend_window as trend_slope,
+        regr_intercept(
+            {{ current_values }}.value, {{ day_number(current_values ~ '.period_end') }}
+        ) over trend_window as trend_intercept
+
+    from {{ current_values }}
+    window trend_window as (
+        partition by
+            {{ current_values }}.province_code,
+            {{ current_values }}.unit_code,
+            {{ current_values }}.indicator_code
+        order by {{ current_values }}.period_end
+    )
+{%- endmacro %}
+
+{#- One row per value and per target that applies to it: the target's province is the row's
+    or '*', and the row's period ends on or before the target's deadline. -#}
+{% macro select_targets_applied(trended, targets) -%}
+    select
+        {{ trended }}.*,
+        {{ targets }}.issuer as target_issuer,
+        {{ targets }}.comparator,
+        {{ targets }}.target_value,
+        {{ targets }}.deadline as target_deadline,
+        {{ targets }}.province_code as target_province_code
+
+    from {{ trended }}
+    inner join {{ targets }}
+        on
+            {{ trended }}.indicator_code = {{ targets }}.indicator_code
+            and {{ targets }}.province_code in ({{ trended }}.province_code, '*')
+            and {{ trended }}.period_end <= {{ targets }}.deadline
+{%- endmacro %}

@@ -1,0 +1,45 @@
+with
+
+catalog as (
+
+    select * from {{ ref('indicator_catalog') }}
+
+),
+
+targets as (
+
+    select * from {{ ref('targets') }}
+
+),
+
+target_counts as (
+
+    select
+        indicator_code,
+        count(*) as targets_set
+    from targets
+    group by indicator_code
+
+),
+
+final as (
+
+    select
+        catalog.indicator_code,
+        catalog.name_vi,
+        catalog.name_en,
+        catalog.unit as unit_of_measure,
+        catalog.direction,
+        catalog.reporting_units,
+        catalog.frequency,
+        {{ frequency_period_type('catalog.frequency') }} as period_type,
+        coalesce(target_counts.targets_set, 0) as targets_set,
+        catalog.source
+
+    from catalog
+    left join target_counts
+        on catalog.indicator_code = target_counts.indicator_code
+
+)
+
+select * from final

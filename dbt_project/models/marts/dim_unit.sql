@@ -1,0 +1,21 @@
+with
+
+units as (
+
+    select * from {{ ref('units') }}
+
+),
+
+final as (
+
+    select
+        unit_code,
+        name_vi,
+        name_en,
+        unit_type
+
+    from units
+
+)
+
+select * from final

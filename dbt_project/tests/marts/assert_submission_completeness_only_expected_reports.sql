@@ -1,0 +1,147 @@
+-- Marts contract: one row per expected report and only those: the unit may report the
+-- indicator (catalog reporting_units, '*' = every unit), the period is of the indicator's
+-- frequency and lies within the province's reported span (and its validity); and every
+-- expected report has its row. submitted says whether fct_indicator_value has the key.
+
+with
+
+completeness as (
+
+    select * from {{ ref('submission_completeness') }}
+
+),
+
+facts as (
+
+    select * from {{ ref('fct_indicator_value') }}
+
+),
+
+catalog as (
+
+    select * from {{ ref('indicator_catalog') }}
+
+),
+
+units as (
+
+    select * from {{ ref('units') }}
+
+),
+
+provinces as (
+
+    select * from {{ ref('provinces') }}
+
+),
+
+periods as (
+
+    select * from {{ ref('int_periods_enumerated') }}
+
+),
+
+spans as (
+
+    select
+        province_code,
+        min(period_start) as span_start,
+        max(period_end) as span_end
+    from facts
+    group by province_code
+
+),
+
+expected_reports as (
+
+    select
+        spans.province_code,
+        units.unit_code,
+        catalog.indicator_code,
+        periods.period
+
+    from spans
+    inner join provinces
+        on spans.province_code = provinces.province_code
+    cross join catalog
+    inner join units
+        on
+            catalog.reporting_units = '*'
+            or units.unit_code = any(string_to_array(catalog.reporting_units, ';'))
+    inner join periods
+        on
+            {{ frequency_period_type('catalog.frequency') }} = periods.period_type
+            and spans.span_start <= periods.period_start
+            and spans.span_end >= periods.period_end
+            and (provinces.valid_from is null or provinces.valid_from <= periods.period_start)
+            and (provinces.valid_to is null or provinces.valid_to >= periods.period_end)
+
+),
+
+rows_present as (
+
+    select
+        province_code,
+        unit_code,
+        indicator_code,
+        period
+    from completeness
+
+),
+
+mismatched as (
+
+    (
+        select
+            'not expected' as problem,
+            rows_present.*
+        from rows_present
+        except
+        select
+            'not expected' as problem,
+            expected_reports.*
+        from expected_reports
+    )
+
+    union all
+
+    (
+        select
+            'missing' as problem,
+            expected_reports.*
+        from expected_reports
+        except
+        select
+            'missing' as problem,
+            rows_present.*
+        from rows_present
+    )
+
+),
+
+wrongly_flagged as (
+
+    select
+        'submitted flag' as problem,
+        completeness.province_code,
+        completeness.unit_code,
+        completeness.indicator_code,
+        completeness.period
+
+    from completeness
+    left join facts
+        on
+            completeness.province_code = facts.province_code
+            and completeness.unit_code = facts.unit_code
+            and completeness.indicator_code = facts.indicator_code
+            and completeness.period = facts.period
+    where
+        not completeness.expected
+        or completeness.submitted <> (facts.province_code is not null)
+        or completeness.submitted_at is distinct from facts.first_submitted_at
+
+)
+
+select * from mismatched
+union all
+select * from wrongly_flagged

@@ -1,0 +1,360 @@
+"""The ingest's fast path: clean CSV rows checked in a few dictionary lookups.
+
+`chitieu.ingest.validate.Validator` is the rulebook; this module only answers quickly for
+the rows it can prove valid and leaves every other row to the Validator:
+
+- `clean_csv_rows` reads a CSV file exactly as `read.read_csv` does (encoding, delimiter,
+  row numbers) once a first pass has shown the whole file decodes and passes read.py's text
+  check, so the per-cell checks can be skipped. Otherwise it returns None and the loader
+  uses `read_rows`, which reports those problems row by row.
+- `RowChecker.fast` turns a row of text cells in the common shapes (codes, any period form,
+  plain digits, `64.67` rates) into the row to COPY when it breaks no rule, or None.
+  Periods, codes and milestones are parsed once per distinct text and cached.
+- `RowChecker.key_of` is the (province, unit, period, indicator) key the Validator would
+  compare for a duplicate, for rows it rejected: the loader checks repeated keys for the
+  whole file itself (in memory up to a limit, then in SQL behind a `KeyFilter`), so that a
+  file of any size takes bounded memory.
+
+tests/test_ingest_memory.py checks `fast` and `key_of` against the Validator row by row.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import re
+import unicodedata
+from collections.abc import Hashable, Iterator
+from datetime import date
+from decimal import Decimal
+from operator import itemgetter
+from pathlib import Path
+
+from chitieu.ingest.errors import FileRejected
+from chitieu.ingest.parse import (
+    ParseError,
+    Period,
+    is_blank,
+    parse_code,
+    parse_milestone,
+    parse_period,
+    parse_province_code,
+)
+from chitieu.ingest.read import _check_text, _csv_encoding, _sniff_delimiter, read_csv
+from chitieu.ingest.validate import HEADERS, RATE_TOLERANCE
+from chitieu.reference import Indicator, Reference
+
+Key = tuple[str, str, str, str]  # province_code, unit_code, period, indicator_code
+# numerator, denominator, value, note: the checked row without its key
+Values = tuple[int | None, int | None, Decimal | None, str | None]
+
+_CHUNK = 1 << 20
+_CACHE_LIMIT = 50_000  # distinct texts per cache: a file of garbage cannot grow it further
+_RATE = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+_HUNDRED = Decimal(100)
+# The rate check in integers gives the Validator's Decimal answer whenever the exact
+# difference is not within Decimal's rounding (~1e-25) of the tolerance: so for rates with
+# at most 6 decimals and denominators below 10^15 (a non-zero gap is then ≥ 1/(t·10^21),
+# t the tolerance's denominator: 20 for 0.05). Otherwise the Decimal check runs.
+_TOLERANCE, _TOLERANCE_DENOMINATOR = RATE_TOLERANCE.as_integer_ratio()
+_POW10 = {places: 10**places for places in range(7)} if _TOLERANCE_DENOMINATOR <= 100 else {}
+_EXACT_BELOW = 10**15
+_NFC = unicodedata.normalize
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+def _is_clean_text(path: Path, encoding: str) -> bool:
+    """Whether the whole file decodes in `encoding` and passes `read.py`'s text check (whose
+    rules are about single characters, so checking the text checks every cell)."""
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    try:
+        with path.open("rb") as handle:
+            for chunk in iter(lambda: handle.read(_CHUNK), b""):
+                _check_text(decoder.decode(chunk), 0)
+            _check_text(decoder.decode(b"", final=True), 0)
+    except (UnicodeDecodeError, FileRejected):
+        return False
+    return True
+
+
+def clean_csv_rows(path: Path) -> Iterator[tuple[int, list[str]]] | None:
+    """(row number, cells) of every row, as `read_csv` gives them; None unless the file is clean
+    text, where `read_csv`'s per-cell checks could not find anything."""
+    encoding = _csv_encoding(path)
+    if not _is_clean_text(path, encoding):
+        return None
+    return _csv_rows(path, encoding)
+
+
+def _csv_rows(path: Path, encoding: str) -> Iterator[tuple[int, list[str]]]:
+    # Opened, sniffed and parsed as read_csv does (tests/test_ingest_memory.py compares them).
+    try:
+        with path.open(encoding=encoding, errors="strict", newline="") as handle:
+            first = ""
+            while not first.strip(" \t\r\n\ufeff,;"):
+                line = handle.readline()
+                if not line:
+                    break
+                first = line
+            handle.seek(0)
+            reader = csv.reader(handle, delimiter=_sniff_delimiter(first), strict=True)
+            yield from enumerate(reader, start=1)
+    except (csv.Error, UnicodeDecodeError):
+        # read_csv fails at the same record; let it word the error, with the row.
+        for _row in read_csv(path):
+            pass
+        raise
+
+
+# --- checking ------------------------------------------------------------------------------
+
+
+def _integer(text: str) -> int | None:
+    """Plain ASCII digits (what `parse_integer` reads the same way), else None."""
+    if len(text) <= 18 and text.isdigit() and text.isascii():
+        return int(text)
+    return None
+
+
+class RowChecker:
+    """The contract's row rules for the rows they certainly pass, with cached lookups."""
+
+    def __init__(self, reference: Reference, submitted_on: date, columns: dict[str, int]) -> None:
+        self.reference = reference
+        self.submitted_on = submitted_on
+        self._index = [columns.get(column) for column in HEADERS]
+        present = [index for index in self._index if index is not None]
+        self._width = max(present) + 1 if present else 0
+        # `fast` picks the eight cells at once; an absent column reads a "" appended last.
+        self._absent = len(present) < len(HEADERS)
+        self._pick = itemgetter(*(-1 if i is None else i for i in self._index))
+        self._provinces: dict[Hashable, str | bool] = {}
+        self._periods: dict[Hashable, Period | bool] = {}
+        self._units: dict[Hashable, str | bool] = {}
+        self._indicators: dict[Hashable, Indicator | bool] = {}
+        self._allowed: dict[tuple[str, str], tuple[str, Indicator] | bool] = {}
+        self._milestones: dict[str, int | bool] = {}
+
+    # The key's parts, each exactly as the Validator reads it (False: the cell breaks a rule).
+
+    def _province(self, raw: object) -> str | bool:
+        if is_blank(raw):
+            return False
+        try:
+            code = parse_province_code(raw)
+        except ParseError:
+            return False
+        return code if code in self.reference.provinces else False
+
+    def _unit(self, raw: object) -> str | bool:
+        if is_blank(raw):
+            return False
+        code = parse_code(raw)
+        return code if code in self.reference.units else False
+
+    def _indicator(self, raw: object) -> Indicator | bool:
+        if is_blank(raw):
+            return False
+        return self.reference.indicators.get(parse_code(raw)) or False
+
+    def _period(self, raw: object) -> Period | bool:
+        if is_blank(raw):
+            return False
+        try:
+            period = parse_period(raw)
+        except ParseError:
+            return False
+        return period if period.end <= self.submitted_on else False
+
+    def _cached(self, cache: dict, parse, raw: object):  # type: ignore[no-untyped-def]
+        # Only text is cached: 1, 1.0 and True are equal dict keys but different cells.
+        if type(raw) is not str:
+            return parse(raw)
+        found = cache.get(raw)
+        if found is None:
+            found = parse(raw)
+            if len(cache) < _CACHE_LIMIT:
+                cache[raw] = found
+        return found
+
+    def _cells(self, cells: list) -> list:
+        """The eight contract columns' cells in HEADERS order; None for an absent column."""
+        width = len(cells)
+        return [None if i is None or i >= width else cells[i] for i in self._index]
+
+    def key_of(self, cells: list) -> Key | None:
+        """The key the Validator compares for duplicates; None when it would not compare any
+        (a key cell missing, unknown, malformed, or a period in the future)."""
+        province_raw, unit_raw, period_raw, indicator_raw = self._cells(cells)[:4]
+        province = self._cached(self._provinces, self._province, province_raw)
+        unit = self._cached(self._units, self._unit, unit_raw)
+        period = self._cached(self._periods, self._period, period_raw)
+        indicator = self._cached(self._indicators, self._indicator, indicator_raw)
+        if province and unit and period and indicator:
+            return (province, unit, period.code, indicator.code)  # type: ignore[union-attr]
+        return None
+
+    def _unit_indicator(self, pair: tuple[str, str]) -> tuple[str, Indicator] | bool:
+        unit = self._cached(self._units, self._unit, pair[0])
+        indicator = self._cached(self._indicators, self._indicator, pair[1])
+        if unit and indicator and indicator.may_be_reported_by(unit):  # type: ignore[union-attr]
+            return unit, indicator  # type: ignore[return-value]
+        return False
+
+    def _milestone(self, text: str) -> int | bool:
+        try:
+            return parse_milestone(text)
+        except ParseError:
+            return False
+
+    def fast(self, cells: list[str]) -> tuple[Key, Values] | None:
+        """The key and values of a CSV row that breaks no row rule (duplicates aside), equal to
+        the Validator's Observation; None when only the Validator can tell."""
+        if len(cells) < self._width:
+            cells = cells + [""] * (self._width - len(cells))
+        if self._absent:
+            cells = [*cells, ""]
+        p, u, per, ind, n, d, v, note = self._pick(cells)
+        province = self._provinces.get(p)
+        if province is None:
+            province = self._cached(self._provinces, self._province, p)
+        period = self._periods.get(per)
+        if period is None:
+            period = self._cached(self._periods, self._period, per)
+        pair = (u, ind)
+        unit_indicator = self._allowed.get(pair)
+        if unit_indicator is None:
+            unit_indicator = self._unit_indicator(pair)
+            if len(self._allowed) < _CACHE_LIMIT:
+                self._allowed[pair] = unit_indicator
+        if not (province and period and unit_indicator):
+            return None
+        unit, indicator = unit_indicator  # type: ignore[misc]
+        kind = indicator.unit
+
+        # numerator and denominator: empty or plain digits; the rules every unit shares.
+        numerator = denominator = None
+        if n:
+            if not (len(n) <= 18 and n.isdigit() and n.isascii()):
+                return None
+            numerator = int(n)
+        if d:
+            if not (len(d) <= 18 and d.isdigit() and d.isascii()):
+                return None
+            denominator = int(d)
+            if not denominator:
+                return None
+            if numerator is not None and numerator > denominator and kind != "rank":
+                return None
+
+        value: Decimal | None
+        if kind == "percent":
+            if (numerator is None) != (denominator is None):
+                return None
+            if v:
+                if not _RATE.fullmatch(v):
+                    return None
+                value = Decimal(v)
+                whole, _, fraction = v.partition(".")
+                scale = _POW10.get(len(fraction))
+                if scale is None or (numerator is not None and denominator >= _EXACT_BELOW):
+                    if value > _HUNDRED:
+                        return None
+                    if numerator is not None:
+                        computed = _HUNDRED * numerator / denominator  # type: ignore[operator]
+                        if abs(value - computed) > RATE_TOLERANCE:
+                            return None
+                else:
+                    # The same rules in integers: value = scaled / scale, tolerance = a / b,
+                    # |value - 100·n/d| > a/b  ⇔  b·|d·scaled - 100·n·scale| > a·d·scale.
+                    scaled = int(whole + fraction)
+                    if scaled > 100 * scale:
+                        return None
+                    if numerator is not None:
+                        den = denominator
+                        gap = abs(den * scaled - 100 * numerator * scale)
+                        if _TOLERANCE_DENOMINATOR * gap > _TOLERANCE * den * scale:
+                            return None
+            elif numerator is None:
+                return None
+            else:
+                value = None
+        elif kind == "rank":
+            rank = _integer(v)
+            if not rank or (denominator is not None and rank > denominator):
+                return None
+            value = Decimal(rank)
+        elif kind == "milestone":
+            done = self._milestones.get(v)
+            if done is None:
+                done = self._cached(self._milestones, self._milestone, v)
+            if done is False:
+                return None
+            value = Decimal(done)  # type: ignore[arg-type]
+        else:  # count, vnd, days: a whole number, or the numerator of "x of y"
+            if v:
+                count = _integer(v)
+                if count is None:
+                    return None
+                value = Decimal(count)
+            elif numerator is not None and denominator is not None:
+                value = Decimal(numerator)
+            else:
+                return None
+
+        if not note or note.isspace():
+            note = None
+        elif not note.isascii():
+            note = _NFC("NFC", note)
+        key = (province, unit, period.code, indicator.code)  # type: ignore[union-attr]
+        return key, (numerator, denominator, value, note)
+
+
+# --- duplicate keys ------------------------------------------------------------------------
+
+
+class KeyFilter:
+    """A Bloom filter over a file's keys: no false negatives, so when it has never seen a key
+    twice the file certainly has no duplicate key and the exact check (SQL) is skipped. Its
+    size is fixed by the file's size, so memory stays bounded whatever the row count."""
+
+    MAX_BITS = 1 << 28  # 32 MB
+
+    def __init__(self, expected_keys: int) -> None:
+        bits = 1 << 16
+        while bits < 40 * expected_keys and bits < self.MAX_BITS:
+            bits <<= 1
+        self._mask = bits - 1
+        self._bits = bytearray(bits >> 3)
+        self.maybe_duplicate = False
+
+    def add(self, key: Key) -> None:
+        # Four probes h + i·step (double hashing), unrolled: this runs once per row.
+        h = hash(key)
+        step = (h >> 32) | 1
+        mask, bits = self._mask, self._bits
+        new = False
+        i = h & mask
+        byte, bit = bits[i >> 3], 1 << (i & 7)
+        if not byte & bit:
+            bits[i >> 3] = byte | bit
+            new = True
+        i = (h + step) & mask
+        byte, bit = bits[i >> 3], 1 << (i & 7)
+        if not byte & bit:
+            bits[i >> 3] = byte | bit
+            new = True
+        i = (h + 2 * step) & mask
+        byte, bit = bits[i >> 3], 1 << (i & 7)
+        if not byte & bit:
+            bits[i >> 3] = byte | bit
+            new = True
+        i = (h + 3 * step) & mask
+        byte, bit = bits[i >> 3], 1 << (i & 7)
+        if not byte & bit:
+            bits[i >> 3] = byte | bit
+            new = True
+        if not new:
+            self.maybe_duplicate = True

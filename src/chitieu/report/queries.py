@@ -1,0 +1,1030 @@
+"""Everything the progress brief shows, read from the published marts in one place.
+
+The renderer only formats what `load_brief` returns: every number in the brief's text, tables
+and charts comes from the `Brief` built here.
+
+Which rows a brief for period P shows
+-------------------------------------
+P is a month, quarter, half-year or year (`2024-10`, `2024-Q4`, `2024-H2`, `2024`). A row of
+a mart *belongs to P* when its period **ends within P** (P's first day ≤ period_end ≤ P's
+last day). So the brief for `2024-12` shows the December rows and also the rows of
+`2024-Q4`, `2024-H2` and `2024`, which end on 31/12/2024; the brief for `2024-10` shows the
+October rows only (the quarter ends in December); the brief for `2024-Q4` shows the rows of
+October, November, December and of the quarter.
+
+Targets (`marts.target_gap`): of the rows of the province that belong to P, the brief keeps,
+for each (unit, indicator, target) — a target being (issuer, comparator, target value,
+deadline) — the **latest** one: the greatest period_end, and of two periods ending the same
+day the shorter (the later period_start). That row's value, gap, status, risk and projection
+are the target's state in the brief. The not-met table lists exactly the kept rows whose
+status is `not_met`, sorted by gap (largest first), then unit and indicator.
+
+A target whose deadline fell before P began has no row in P (target_gap stops at the
+deadline). If it was missed at its deadline and the unit's latest value up to the end of P
+still falls short, it is listed apart as *overdue* (quá hạn), with that latest value.
+
+Units are ranked by their share of kept targets met (ties share a rank; a unit with no kept
+target is listed, not ranked): for a brief whose rows are all of P's own period this equals
+`marts.unit_scorecard` for P. Each at-risk target gets a trend: the unit's values of the
+indicator for every period ending on or before the kept row's (the points the mart's least-
+squares projection was fitted to) and the line to the deadline ending at the mart's
+`projected_value`.
+
+Submission completeness comes from `marts.submission_completeness` (expected reports whose
+period belongs to P); where that mart is not published yet it is derived the same way from the
+catalog's reporting units and frequency and `marts.fct_indicator_value`. The province's rank
+among provinces comes from `marts.province_ranking` (latest period belonging to P for each
+indicator), or is derived from the facts the same way. Names come from `marts.dim_*`, else
+from the `reference` seeds.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
+
+import psycopg
+from psycopg.rows import dict_row
+
+from chitieu.exceptions import DataError
+from chitieu.ingest.parse import Period, parse_period
+
+MARTS = "marts"
+REFERENCE = "reference"
+
+# Vietnam has kept UTC+7 without daylight saving since 1975: a report's calendar day.
+VN_TZ = timezone(timedelta(hours=7), "+07")
+
+_FREQUENCY_TYPE = {
+    "monthly": "month",
+    "quarterly": "quarter",
+    "half_yearly": "half_year",
+    "yearly": "year",
+}
+# Indicators shown as "key figures" rather than against a rate target.
+KEY_FIGURE_MEASURES = ("count", "vnd", "rank", "days", "milestone")
+
+
+class ReportError(DataError):
+    """The brief cannot be produced (marts not published, no data for the province and
+    period): a data problem, so the nightly task does not retry it."""
+
+
+# --- what the brief is made of -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Indicator:
+    code: str
+    name_vi: str
+    name_en: str
+    measure: str  # percent | count | vnd | days | rank | milestone
+    direction: str
+    reporting_units: tuple[str, ...]
+    frequency: str
+
+
+@dataclass(frozen=True)
+class Unit:
+    code: str
+    name_vi: str
+    name_en: str
+    unit_type: str = "department"
+
+
+@dataclass(frozen=True)
+class TargetRow:
+    """One kept row of marts.target_gap (the target's state in the brief)."""
+
+    unit: Unit
+    indicator: Indicator
+    period: Period
+    value: Decimal | None
+    numerator: int | None
+    denominator: int | None
+    issuer: str
+    comparator: str
+    target_value: Decimal
+    deadline: date
+    gap: Decimal | None
+    attainment_pct: Decimal | None
+    status: str
+    risk: str
+    projected_value: Decimal | None
+
+    @property
+    def key(self) -> tuple[str, str, str, str, Decimal, date]:
+        return (
+            self.unit.code,
+            self.indicator.code,
+            self.issuer,
+            self.comparator,
+            self.target_value,
+            self.deadline,
+        )
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    period: Period
+    value: Decimal
+
+
+@dataclass(frozen=True)
+class Trend:
+    """An at-risk target with the values its projection was fitted to."""
+
+    target: TargetRow
+    points: tuple[TrendPoint, ...]
+    # The least-squares line from the first point's day to the deadline, where it reaches
+    # the mart's projected_value: (day, value) at each end.
+    fit: tuple[tuple[date, Decimal], tuple[date, Decimal]] | None
+
+
+@dataclass(frozen=True)
+class UnitScore:
+    rank: int | None
+    unit: Unit
+    applicable: int
+    met: int
+    not_met: int
+    met_share: Decimal | None
+    at_risk: int = 0
+
+
+@dataclass(frozen=True)
+class LateReport:
+    indicator: Indicator
+    period: Period
+    submitted_on: date
+    due_date: date
+
+    @property
+    def days_late(self) -> int:
+        return (self.submitted_on - self.due_date).days
+
+
+@dataclass(frozen=True)
+class UnitCompleteness:
+    unit: Unit
+    expected: int
+    submitted: int
+    on_time: int
+    missing: tuple[tuple[Indicator, Period], ...]
+    late: tuple[LateReport, ...]
+
+    @property
+    def late_count(self) -> int:
+        return len(self.late)
+
+    @property
+    def max_days_late(self) -> int:
+        return max((r.days_late for r in self.late), default=0)
+
+
+@dataclass(frozen=True)
+class ProvinceRank:
+    indicator: Indicator
+    period: Period
+    value: Decimal | None
+    rank: int
+    provinces_ranked: int
+    best_value: Decimal | None
+
+
+@dataclass(frozen=True)
+class KeyFigure:
+    indicator: Indicator
+    unit: Unit
+    period: Period
+    value: Decimal | None
+    denominator: int | None
+    previous_period: Period | None = None
+    previous_value: Decimal | None = None
+    previous_denominator: int | None = None
+
+
+@dataclass(frozen=True)
+class Overdue:
+    """A target missed at its deadline (before P began) that the unit still falls short of."""
+
+    at_deadline: TargetRow
+    latest_period: Period | None
+    latest_value: Decimal | None
+
+
+@dataclass(frozen=True)
+class SharedTarget:
+    """A target several units are held to ("15/18 sở, ban, ngành chưa đạt 70%")."""
+
+    indicator: Indicator
+    issuer: str
+    comparator: str
+    target_value: Decimal
+    deadline: date
+    units_not_met: int
+    units_assessed: int
+
+
+@dataclass(frozen=True)
+class Headline:
+    targets_assessed: int
+    targets_met: int
+    targets_not_met: int
+    by_risk: dict[str, int]
+    units_expected: int
+    units_reported: int
+    reports_expected: int
+    reports_submitted: int
+    reports_on_time: int
+    overdue: int
+
+    @property
+    def met_share(self) -> Decimal | None:
+        if not self.targets_assessed:
+            return None
+        return Decimal(100 * self.targets_met) / Decimal(self.targets_assessed)
+
+
+@dataclass(frozen=True)
+class Brief:
+    province_code: str
+    province_vi: str
+    province_en: str
+    period: Period
+    data_as_of: date | None
+    targets: tuple[TargetRow, ...]
+    not_met: tuple[TargetRow, ...]
+    unit_scores: tuple[UnitScore, ...]
+    trends: tuple[Trend, ...]
+    completeness: tuple[UnitCompleteness, ...]
+    completeness_source: str  # "mart" | "derived"
+    province_ranks: tuple[ProvinceRank, ...]
+    provinces_compared: int
+    ranks_source: str  # "mart" | "derived"
+    key_figures: tuple[KeyFigure, ...]
+    overdue: tuple[Overdue, ...]
+    shared_targets: tuple[SharedTarget, ...]
+    headline: Headline
+    due_days: int = 5
+    sources: tuple[str, ...] = field(default=())
+
+    @property
+    def highlights(self) -> tuple[TargetRow, ...]:
+        """The largest gap of each indicator not met, five at most: the summary's examples."""
+        seen: set[str] = set()
+        out: list[TargetRow] = []
+        for row in self.not_met:
+            if row.indicator.code not in seen and len(out) < 5:
+                seen.add(row.indicator.code)
+                out.append(row)
+        return tuple(out)
+
+    @property
+    def ranks_first(self) -> int:
+        """Indicators on which the province ranks first among several provinces."""
+        return sum(r.rank == 1 and r.provinces_ranked > 1 for r in self.province_ranks)
+
+    @property
+    def ranks_last(self) -> int:
+        """Indicators on which the province ranks last (ties included) among several."""
+        return sum(
+            r.rank == r.provinces_ranked and r.provinces_ranked > 1 for r in self.province_ranks
+        )
+
+    @property
+    def at_risk_count(self) -> int:
+        return self.headline.by_risk.get("at_risk", 0)
+
+    @property
+    def missed_count(self) -> int:
+        return self.headline.by_risk.get("missed", 0)
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def _exists(conn: psycopg.Connection, relation: str) -> bool:
+    row = conn.execute("select to_regclass(%s) is not null", (relation,)).fetchone()
+    return bool(row and row[0])
+
+
+def _has_column(conn: psycopg.Connection, schema: str, table: str, column: str) -> bool:
+    row = conn.execute(
+        "select 1 from information_schema.columns"
+        " where table_schema = %s and table_name = %s and column_name = %s",
+        (schema, table, column),
+    ).fetchone()
+    return row is not None
+
+
+def _rows(conn: psycopg.Connection, query: str, params: dict[str, object]) -> list[dict]:
+    with conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(query, params)  # type: ignore[arg-type]
+        return cur.fetchall()
+
+
+def _period(code: str) -> Period:
+    return parse_period(code)
+
+
+def periods_ending_within(period: Period) -> list[Period]:
+    """Every canonical period (month, quarter, half-year, year) that ends within `period`."""
+    out: list[Period] = []
+    year, month = period.start.year, period.start.month
+    while date(year, month, 1) <= period.end:
+        last = date(year, month, calendar.monthrange(year, month)[1])
+        codes = [f"{year:04d}-{month:02d}"]
+        if month % 3 == 0:
+            codes.append(f"{year:04d}-Q{month // 3}")
+        if month % 6 == 0:
+            codes.append(f"{year:04d}-H{month // 6}")
+        if month == 12:
+            codes.append(f"{year:04d}")
+        if period.start <= last <= period.end:
+            out += [parse_period(code) for code in codes]
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return out
+
+
+def _local_day(moment: datetime) -> date:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(VN_TZ).date()
+
+
+def _satisfies(value: Decimal | None, comparator: str, target: Decimal) -> bool:
+    if value is None:
+        return False
+    return value >= target if comparator == ">=" else value <= target
+
+
+def _least_squares_slope(points: Sequence[TrendPoint]) -> float | None:
+    xs = [p.period.end.toordinal() for p in points]
+    ys = [float(p.value) for p in points]
+    if len(points) < 2:
+        return None
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    var = sum((x - mx) ** 2 for x in xs)
+    if var == 0:
+        return None
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / var
+
+
+def _competition_ranks(shares: Iterable[Decimal | None]) -> list[int | None]:
+    """1, 1, 3 ranking by share, highest first; None is not ranked."""
+    values = list(shares)
+    ranked = sorted((v for v in values if v is not None), reverse=True)
+    return [None if v is None else ranked.index(v) + 1 for v in values]
+
+
+# --- reference names -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Names:
+    units: dict[str, Unit]
+    indicators: dict[str, Indicator]
+    provinces: dict[str, tuple[str, str]]
+
+    def unit(self, code: str) -> Unit:
+        return self.units.get(code) or Unit(code, code, code)
+
+    def indicator(self, code: str) -> Indicator:
+        return self.indicators.get(code) or Indicator(
+            code, code, code, "percent", "higher_better", ("*",), "monthly"
+        )
+
+
+def _load_names(conn: psycopg.Connection) -> _Names:
+    if _exists(conn, f"{MARTS}.dim_unit"):
+        unit_rows = _rows(conn, f"select * from {MARTS}.dim_unit", {})
+    else:
+        unit_rows = _rows(conn, f"select * from {REFERENCE}.units", {})
+    if _exists(conn, f"{MARTS}.dim_indicator"):
+        ind_rows = _rows(
+            conn, f"select *, unit_of_measure as measure from {MARTS}.dim_indicator", {}
+        )
+    else:
+        ind_rows = _rows(conn, f"select *, unit as measure from {REFERENCE}.indicator_catalog", {})
+    prov_table = (
+        f"{MARTS}.dim_province"
+        if _exists(conn, f"{MARTS}.dim_province")
+        else f"{REFERENCE}.provinces"
+    )
+    prov_rows = _rows(conn, f"select province_code, name_vi, name_en from {prov_table}", {})
+    return _Names(
+        units={
+            r["unit_code"]: Unit(
+                r["unit_code"], r["name_vi"], r["name_en"], r.get("unit_type") or "department"
+            )
+            for r in unit_rows
+        },
+        indicators={
+            r["indicator_code"]: Indicator(
+                r["indicator_code"],
+                r["name_vi"],
+                r["name_en"],
+                r["measure"],
+                r["direction"],
+                tuple((r["reporting_units"] or "*").split(";")),
+                r["frequency"],
+            )
+            for r in ind_rows
+        },
+        provinces={r["province_code"]: (r["name_vi"], r["name_en"]) for r in prov_rows},
+    )
+
+
+# --- the sections --------------------------------------------------------------------------
+
+_KEPT_TARGETS = f"""
+select * from (
+    select
+        g.unit_code, g.indicator_code, g.period, g.period_end, g.value,
+        f.period_start, f.numerator, f.denominator,
+        g.target_issuer, g.comparator, g.target_value, g.target_deadline,
+        g.gap, g.attainment_pct, g.status, g.risk, g.projected_value,
+        row_number() over (
+            partition by
+                g.unit_code, g.indicator_code, g.target_issuer, g.comparator,
+                g.target_value, g.target_deadline
+            order by g.period_end desc, f.period_start desc
+        ) as recency
+    from {MARTS}.target_gap as g
+    inner join {MARTS}.fct_indicator_value as f
+        on
+            f.province_code = g.province_code
+            and f.unit_code = g.unit_code
+            and f.indicator_code = g.indicator_code
+            and f.period = g.period
+    where
+        g.province_code = %(province)s
+        and g.period_end between %(start)s and %(end)s
+) as candidates
+where recency = 1
+"""
+
+
+def _target_row(r: dict, names: _Names) -> TargetRow:
+    return TargetRow(
+        unit=names.unit(r["unit_code"]),
+        indicator=names.indicator(r["indicator_code"]),
+        period=_period(r["period"]),
+        value=r["value"],
+        numerator=r.get("numerator"),
+        denominator=r.get("denominator"),
+        issuer=r["target_issuer"],
+        comparator=r["comparator"],
+        target_value=r["target_value"],
+        deadline=r["target_deadline"],
+        gap=r["gap"],
+        attainment_pct=r["attainment_pct"],
+        status=r["status"],
+        risk=r["risk"],
+        projected_value=r["projected_value"],
+    )
+
+
+def not_met_order(row: TargetRow) -> tuple:
+    """Largest gap first; rows without a gap last; then unit and indicator names."""
+    return (
+        row.gap is None,
+        -(row.gap or 0),
+        row.unit.name_vi,
+        row.indicator.name_vi,
+        row.deadline,
+    )
+
+
+def _kept_targets(
+    conn: psycopg.Connection, names: _Names, province: str, period: Period
+) -> list[TargetRow]:
+    params = {"province": province, "start": period.start, "end": period.end}
+    return [_target_row(r, names) for r in _rows(conn, _KEPT_TARGETS, params)]
+
+
+def _unit_scores(
+    targets: Sequence[TargetRow], reporting_units: Iterable[str], names: _Names
+) -> list[UnitScore]:
+    by_unit: dict[str, list[TargetRow]] = defaultdict(list)
+    for row in targets:
+        by_unit[row.unit.code].append(row)
+    codes = sorted(set(by_unit) | set(reporting_units))
+    shares: list[Decimal | None] = []
+    for code in codes:
+        rows = by_unit.get(code, [])
+        met = sum(r.status == "met" for r in rows)
+        shares.append(Decimal(100 * met) / Decimal(len(rows)) if rows else None)
+    ranks = _competition_ranks(shares)
+    scores = []
+    for code, share, rank in zip(codes, shares, ranks, strict=True):
+        rows = by_unit.get(code, [])
+        met = sum(r.status == "met" for r in rows)
+        scores.append(
+            UnitScore(
+                rank=rank,
+                unit=names.unit(code),
+                applicable=len(rows),
+                met=met,
+                not_met=len(rows) - met,
+                met_share=share,
+                at_risk=sum(r.risk == "at_risk" for r in rows),
+            )
+        )
+    scores.sort(key=lambda s: (s.rank is None, s.rank or 0, s.unit.name_vi))
+    return scores
+
+
+def _trends(
+    conn: psycopg.Connection, names: _Names, province: str, rows: Sequence[TargetRow]
+) -> list[Trend]:
+    if not rows:
+        return []
+    pairs = sorted({f"{r.unit.code}|{r.indicator.code}" for r in rows})
+    last = max(r.period.end for r in rows)
+    history = _rows(
+        conn,
+        f"select unit_code, indicator_code, period, period_end, value"
+        f" from {MARTS}.fct_indicator_value"
+        f" where province_code = %(province)s and period_end <= %(last)s"
+        f" and value is not null and unit_code || '|' || indicator_code = any(%(pairs)s)"
+        f" order by period_end, period",
+        {"province": province, "last": last, "pairs": pairs},
+    )
+    series: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for h in history:
+        series[(h["unit_code"], h["indicator_code"])].append(h)
+    trends = []
+    for row in rows:
+        points = tuple(
+            TrendPoint(_period(h["period"]), h["value"])
+            for h in series[(row.unit.code, row.indicator.code)]
+            if h["period_end"] <= row.period.end
+        )
+        fit = None
+        slope = _least_squares_slope(points)
+        if slope is not None and row.projected_value is not None and points:
+            first = points[0].period.end
+            start_value = float(row.projected_value) - slope * (row.deadline - first).days
+            fit = (
+                (first, Decimal(str(round(start_value, 4)))),
+                (row.deadline, row.projected_value),
+            )
+        trends.append(Trend(row, points, fit))
+    return trends
+
+
+def _completeness_rows(
+    conn: psycopg.Connection, names: _Names, province: str, period: Period, due_days: int
+) -> tuple[list[dict], str]:
+    """Expected reports whose period belongs to P: from the mart, else derived."""
+    params = {"province": province, "start": period.start, "end": period.end}
+    if _exists(conn, f"{MARTS}.submission_completeness"):
+        rows = _rows(
+            conn,
+            f"select unit_code, indicator_code, period, period_end, submitted, submitted_at,"
+            f" due_date, on_time from {MARTS}.submission_completeness"
+            f" where province_code = %(province)s and period_end between %(start)s and %(end)s"
+            f" and expected",
+            params,
+        )
+        return rows, "mart"
+    first = (
+        "first_submitted_at"
+        if _has_column(conn, MARTS, "fct_indicator_value", "first_submitted_at")
+        else "submitted_at"
+    )
+    facts = {
+        (r["unit_code"], r["indicator_code"], r["period"]): r["submitted_at"]
+        for r in _rows(
+            conn,
+            f"select unit_code, indicator_code, period, {first} as submitted_at"
+            f" from {MARTS}.fct_indicator_value"
+            f" where province_code = %(province)s and period_end between %(start)s and %(end)s",
+            params,
+        )
+    }
+    rows = []
+    periods = periods_ending_within(period)
+    for indicator in names.indicators.values():
+        period_type = _FREQUENCY_TYPE.get(indicator.frequency)
+        units = (
+            list(names.units)
+            if "*" in indicator.reporting_units
+            else [u for u in indicator.reporting_units if u in names.units]
+        )
+        for p in periods:
+            if p.type != period_type:
+                continue
+            due = p.end + timedelta(days=due_days)
+            for unit in units:
+                submitted_at = facts.get((unit, indicator.code, p.code))
+                rows.append(
+                    {
+                        "unit_code": unit,
+                        "indicator_code": indicator.code,
+                        "period": p.code,
+                        "period_end": p.end,
+                        "submitted": submitted_at is not None,
+                        "submitted_at": submitted_at,
+                        "due_date": due,
+                        "on_time": None
+                        if submitted_at is None
+                        else _local_day(submitted_at) <= due,
+                    }
+                )
+    return rows, "derived"
+
+
+def _completeness(rows: Sequence[dict], names: _Names) -> list[UnitCompleteness]:
+    by_unit: dict[str, list[dict]] = defaultdict(list)
+    for r in rows:
+        by_unit[r["unit_code"]].append(r)
+    out = []
+    for code, items in by_unit.items():
+        missing = tuple(
+            sorted(
+                (
+                    (names.indicator(r["indicator_code"]), _period(r["period"]))
+                    for r in items
+                    if not r["submitted"]
+                ),
+                key=lambda pair: (pair[1].end, pair[0].name_vi),
+            )
+        )
+        late = tuple(
+            sorted(
+                (
+                    LateReport(
+                        names.indicator(r["indicator_code"]),
+                        _period(r["period"]),
+                        _local_day(r["submitted_at"]),
+                        r["due_date"],
+                    )
+                    for r in items
+                    if r["submitted"] and r["on_time"] is False
+                ),
+                key=lambda late: (late.period.end, late.indicator.name_vi),
+            )
+        )
+        out.append(
+            UnitCompleteness(
+                unit=names.unit(code),
+                expected=len(items),
+                submitted=sum(bool(r["submitted"]) for r in items),
+                on_time=sum(r["on_time"] is True for r in items),
+                missing=missing,
+                late=late,
+            )
+        )
+    out.sort(key=lambda u: (-len(u.missing), -u.late_count, -u.max_days_late, u.unit.name_vi))
+    return out
+
+
+_RANKING_FROM_FACTS = f"""
+with facts as (
+    select f.*
+    from {MARTS}.fct_indicator_value as f
+    inner join {REFERENCE}.units as u on f.unit_code = u.unit_code
+    where u.unit_type = 'department' and f.period_end between %(start)s and %(end)s
+),
+named as (
+    select c.indicator_code, n.unit_code, n.unit_order
+    from {REFERENCE}.indicator_catalog as c
+    cross join lateral unnest(string_to_array(c.reporting_units, ';'))
+        with ordinality as n (unit_code, unit_order)
+    where c.reporting_units <> '*'
+),
+named_values as (
+    select distinct on (f.indicator_code, f.period, f.province_code)
+        f.indicator_code, f.period, f.period_start, f.period_end, f.province_code, f.value
+    from facts as f
+    inner join named as n on f.indicator_code = n.indicator_code and f.unit_code = n.unit_code
+    order by f.indicator_code, f.period, f.province_code, n.unit_order
+),
+any_values as (
+    select
+        f.indicator_code, f.period, min(f.period_start) as period_start,
+        min(f.period_end) as period_end, f.province_code,
+        case
+            when count(*) filter (where f.numerator is not null and f.denominator is not null) > 0
+                then round(
+                    100.0 * sum(f.numerator) filter (where f.denominator is not null)
+                    / nullif(sum(f.denominator) filter (where f.numerator is not null), 0),
+                    4
+                )
+            else round(avg(f.value), 4)
+        end as value
+    from facts as f
+    inner join {REFERENCE}.indicator_catalog as c on f.indicator_code = c.indicator_code
+    where c.reporting_units = '*'
+    group by f.indicator_code, f.period, f.province_code
+),
+province_values as (
+    select * from named_values
+    union all
+    select * from any_values
+)
+select
+    v.indicator_code, v.period, v.period_start, v.period_end, v.province_code, v.value,
+    rank() over (
+        partition by v.indicator_code, v.period
+        order by
+            case when c.direction = 'higher_better' then v.value end desc nulls last,
+            case when c.direction = 'lower_better' then v.value end asc nulls last
+    ) as rank
+from province_values as v
+inner join {REFERENCE}.indicator_catalog as c on v.indicator_code = c.indicator_code
+"""
+
+
+def _province_ranks(
+    conn: psycopg.Connection, names: _Names, province: str, period: Period
+) -> tuple[list[ProvinceRank], int, str]:
+    params = {"province": province, "start": period.start, "end": period.end}
+    if _exists(conn, f"{MARTS}.province_ranking"):
+        source = (
+            f"select indicator_code, period, period_start, period_end, province_code, value,"
+            f" rank from {MARTS}.province_ranking"
+            f" where period_end between %(start)s and %(end)s"
+        )
+        origin = "mart"
+    else:
+        source = _RANKING_FROM_FACTS
+        origin = "derived"
+    rows = _rows(
+        conn,
+        f"""
+        with ranking as ({source}),
+        counted as (
+            select
+                ranking.*,
+                count(*) over (partition by indicator_code, period) as provinces_ranked,
+                first_value(value) over (
+                    partition by indicator_code, period order by rank, province_code
+                ) as best_value
+            from ranking
+        ),
+        latest as (
+            select
+                counted.*,
+                row_number() over (
+                    partition by indicator_code order by period_end desc, period_start desc
+                ) as recency
+            from counted
+            where province_code = %(province)s
+        )
+        select * from latest where recency = 1
+        """,
+        params,
+    )
+    compared = _rows(
+        conn,
+        f"with ranking as ({source}) select count(distinct province_code) as n from ranking",
+        params,
+    )
+    ranks = [
+        ProvinceRank(
+            indicator=names.indicator(r["indicator_code"]),
+            period=_period(r["period"]),
+            value=r["value"],
+            rank=int(r["rank"]),
+            provinces_ranked=int(r["provinces_ranked"]),
+            best_value=r["best_value"],
+        )
+        for r in rows
+    ]
+    ranks.sort(key=lambda r: (-(r.rank / max(r.provinces_ranked, 1)), r.indicator.name_vi))
+    return ranks, int(compared[0]["n"] if compared else 0), origin
+
+
+def _facts_up_to(
+    conn: psycopg.Connection, province: str, period: Period, codes: Sequence[str]
+) -> list[dict]:
+    if not codes:
+        return []
+    return _rows(
+        conn,
+        f"select unit_code, indicator_code, period, period_type, period_start, period_end,"
+        f" value, numerator, denominator from {MARTS}.fct_indicator_value"
+        f" where province_code = %(province)s and period_end <= %(end)s"
+        f" and indicator_code = any(%(codes)s)"
+        f" order by period_end, period_start",
+        {"province": province, "end": period.end, "codes": list(codes)},
+    )
+
+
+def _key_figures(
+    conn: psycopg.Connection, names: _Names, province: str, period: Period
+) -> list[KeyFigure]:
+    codes = [i.code for i in names.indicators.values() if i.measure in KEY_FIGURE_MEASURES]
+    facts = _facts_up_to(conn, province, period, codes)
+    by_indicator: dict[str, list[dict]] = defaultdict(list)
+    for f in facts:
+        by_indicator[f["indicator_code"]].append(f)
+    figures = []
+    for code in codes:
+        indicator = names.indicator(code)
+        rows = by_indicator.get(code, [])
+        in_period = [f for f in rows if period.start <= f["period_end"] <= period.end]
+        if not in_period:
+            continue
+        order = {u: i for i, u in enumerate(indicator.reporting_units)}
+        latest_end = max(f["period_end"] for f in in_period)
+        candidates = [f for f in in_period if f["period_end"] == latest_end]
+        candidates.sort(
+            key=lambda f: (order.get(f["unit_code"], 99), -f["period_start"].toordinal())
+        )
+        this = candidates[0]
+        previous = [
+            f
+            for f in rows
+            if f["unit_code"] == this["unit_code"]
+            and f["period_type"] == this["period_type"]
+            and f["period_end"] < this["period_start"]
+        ]
+        before = previous[-1] if previous else None
+        figures.append(
+            KeyFigure(
+                indicator=indicator,
+                unit=names.unit(this["unit_code"]),
+                period=_period(this["period"]),
+                value=this["value"],
+                denominator=this["denominator"],
+                previous_period=_period(before["period"]) if before else None,
+                previous_value=before["value"] if before else None,
+                previous_denominator=before["denominator"] if before else None,
+            )
+        )
+    return figures
+
+
+def _overdue(
+    conn: psycopg.Connection, names: _Names, province: str, period: Period
+) -> list[Overdue]:
+    rows = _rows(
+        conn,
+        f"""
+        select * from (
+            select
+                g.unit_code, g.indicator_code, g.period, g.period_end, g.value,
+                f.period_start, f.numerator, f.denominator,
+                g.target_issuer, g.comparator, g.target_value, g.target_deadline,
+                g.gap, g.attainment_pct, g.status, g.risk, g.projected_value,
+                row_number() over (
+                    partition by
+                        g.unit_code, g.indicator_code, g.target_issuer, g.comparator,
+                        g.target_value, g.target_deadline
+                    order by g.period_end desc, f.period_start desc
+                ) as recency
+            from {MARTS}.target_gap as g
+            inner join {MARTS}.fct_indicator_value as f
+                on
+                    f.province_code = g.province_code
+                    and f.unit_code = g.unit_code
+                    and f.indicator_code = g.indicator_code
+                    and f.period = g.period
+            where
+                g.province_code = %(province)s
+                and g.target_deadline < %(start)s
+        ) as at_deadline
+        where recency = 1 and risk = 'missed'
+        """,
+        {"province": province, "start": period.start},
+    )
+    if not rows:
+        return []
+    facts = _facts_up_to(conn, province, period, sorted({r["indicator_code"] for r in rows}))
+    latest: dict[tuple[str, str], dict] = {}
+    for f in facts:  # ordered by period_end: the last one wins
+        latest[(f["unit_code"], f["indicator_code"])] = f
+    out = []
+    for r in rows:
+        row = _target_row(r, names)
+        last = latest.get((row.unit.code, row.indicator.code))
+        last_value = last["value"] if last else None
+        if last and _satisfies(last_value, row.comparator, row.target_value):
+            continue  # caught up since the deadline
+        out.append(Overdue(row, _period(last["period"]) if last else None, last_value))
+    out.sort(key=lambda o: (o.at_deadline.deadline, not_met_order(o.at_deadline)))
+    return out
+
+
+def _shared_targets(targets: Sequence[TargetRow]) -> list[SharedTarget]:
+    groups: dict[tuple, list[TargetRow]] = defaultdict(list)
+    for row in targets:
+        groups[
+            (row.indicator.code, row.issuer, row.comparator, row.target_value, row.deadline)
+        ].append(row)
+    shared = [
+        SharedTarget(
+            indicator=rows[0].indicator,
+            issuer=rows[0].issuer,
+            comparator=rows[0].comparator,
+            target_value=rows[0].target_value,
+            deadline=rows[0].deadline,
+            units_not_met=sum(r.status == "not_met" for r in rows),
+            units_assessed=len(rows),
+        )
+        for rows in groups.values()
+        if len(rows) > 1
+    ]
+    shared.sort(key=lambda s: (-s.units_not_met, s.deadline, s.indicator.name_vi))
+    return shared
+
+
+# --- the brief -----------------------------------------------------------------------------
+
+
+def provinces_reporting(conn: psycopg.Connection, period: Period) -> list[str]:
+    """Provinces with at least one fact whose period belongs to `period`."""
+    rows = conn.execute(
+        f"select distinct province_code from {MARTS}.fct_indicator_value"
+        f" where period_end between %s and %s order by 1",
+        (period.start, period.end),
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def load_brief(
+    conn: psycopg.Connection, province: str, period: Period | str, due_days: int = 5
+) -> Brief:
+    """Read every section of the brief for `province` and `period` from the marts."""
+    period = period if isinstance(period, Period) else parse_period(period)
+    if not _exists(conn, f"{MARTS}.target_gap"):
+        raise ReportError("the marts are not published yet: run `chitieu run` or `chitieu demo`")
+    names = _load_names(conn)
+    reported = _rows(
+        conn,
+        f"select distinct unit_code, max(submitted_at) over () as last_submitted"
+        f" from {MARTS}.fct_indicator_value"
+        f" where province_code = %(province)s and period_end between %(start)s and %(end)s",
+        {"province": province, "start": period.start, "end": period.end},
+    )
+    if not reported:
+        raise ReportError(
+            f"no data for province {province} in period {period.code}: nothing was reported "
+            f"for a period ending between {period.start} and {period.end}"
+        )
+    data_as_of = _local_day(reported[0]["last_submitted"])
+    targets = _kept_targets(conn, names, province, period)
+    not_met = sorted((t for t in targets if t.status == "not_met"), key=not_met_order)
+    at_risk = [t for t in not_met if t.risk == "at_risk"]
+    completeness_rows, completeness_source = _completeness_rows(
+        conn, names, province, period, due_days
+    )
+    completeness = _completeness(completeness_rows, names)
+    ranks, compared, ranks_source = _province_ranks(conn, names, province, period)
+    overdue = _overdue(conn, names, province, period)
+    by_risk: dict[str, int] = defaultdict(int)
+    for t in targets:
+        by_risk[t.risk] += 1
+    headline = Headline(
+        targets_assessed=len(targets),
+        targets_met=sum(t.status == "met" for t in targets),
+        targets_not_met=len(not_met),
+        by_risk=dict(by_risk),
+        units_expected=len(completeness),
+        units_reported=sum(u.submitted > 0 for u in completeness),
+        reports_expected=sum(u.expected for u in completeness),
+        reports_submitted=sum(u.submitted for u in completeness),
+        reports_on_time=sum(u.on_time for u in completeness),
+        overdue=len(overdue),
+    )
+    province_vi, province_en = names.provinces.get(province, (province, province))
+    return Brief(
+        province_code=province,
+        province_vi=province_vi,
+        province_en=province_en,
+        period=period,
+        data_as_of=data_as_of,
+        targets=tuple(targets),
+        not_met=tuple(not_met),
+        unit_scores=tuple(_unit_scores(targets, {r["unit_code"] for r in reported}, names)),
+        trends=tuple(_trends(conn, names, province, at_risk)),
+        completeness=tuple(completeness),
+        completeness_source=completeness_source,
+        province_ranks=tuple(ranks),
+        provinces_compared=compared,
+        ranks_source=ranks_source,
+        key_figures=tuple(_key_figures(conn, names, province, period)),
+        overdue=tuple(overdue),
+        shared_targets=tuple(_shared_targets(targets)),
+        headline=headline,
+        due_days=due_days,
+        sources=tuple(
+            f"{MARTS}.{name}"
+            for name in (
+                "target_gap",
+                "fct_indicator_value",
+                "submission_completeness" if completeness_source == "mart" else None,
+                "province_ranking" if ranks_source == "mart" else None,
+            )
+            if name
+        ),
+    )
