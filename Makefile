@@ -27,16 +27,17 @@ install: $(SYNCED) ## create .venv with the locked dependencies (uv.lock)
 demo: $(SYNCED) ## sample data → ingest → dbt → gates → published marts, on embedded PostgreSQL
 	$(BIN)/chitieu demo
 
-test: $(SYNCED) lint ## everything CI runs: linters, the suite, the slow tests on an external server
+test: $(SYNCED) lint ## everything CI runs: linters, the suite, integration tests on PostgreSQL 15
 	$(BIN)/pytest
 	$(MAKE) --no-print-directory test-external-pg
 
-# The integration tests (marked slow) again, against a PostgreSQL server of its own version
-# (15 on our machines), so the warehouse is known to run beyond the embedded 18.
+# The core integration tests (marked external_pg: `chitieu run` end to end, the marts, ingest
+# order, the demo) again, against a PostgreSQL server of another version (15 here), so the
+# warehouse is known to run beyond the embedded 18.
 EXTERNAL_PG ?= postgresql://postgres@127.0.0.1:5432/postgres
-test-external-pg: $(SYNCED) ## slow tests on EXTERNAL_PG (default: PostgreSQL at 127.0.0.1:5432)
+test-external-pg: $(SYNCED) ## integration tests on EXTERNAL_PG (default: 127.0.0.1:5432)
 	@if $(BIN)/python -c "import psycopg; psycopg.connect('$(EXTERNAL_PG)', connect_timeout=3).close()" 2>/dev/null; then \
-		CHITIEU_TEST_PG='$(EXTERNAL_PG)' $(BIN)/pytest -m slow; \
+		CHITIEU_TEST_PG='$(EXTERNAL_PG)' $(BIN)/pytest -m external_pg; \
 	else echo "test-external-pg: no PostgreSQL answers at $(EXTERNAL_PG): skipped"; fi
 
 lint: $(SYNCED) ## ruff (Python) and sqlfluff (dbt SQL)

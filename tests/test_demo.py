@@ -11,7 +11,7 @@ from chitieu.demo import EXPECTED_REJECTIONS, NOT_SUBMISSIONS
 from chitieu.pipeline import MARTS, run
 from tests.conftest import Warehouse
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.external_pg]
 
 # Columns the marts contract names for each table (it allows more, never fewer).
 CONTRACT_COLUMNS = {

@@ -24,6 +24,8 @@ from chitieu.ingest.run import ingest_one
 from tests.conftest import Warehouse, make_warehouse
 from tests.landing_files import at, write_submission
 
+pytestmark = pytest.mark.external_pg
+
 INTAKE = "DVC_ONLINE_INTAKE_RATE"  # percent, any unit
 ESSENTIAL = "ESSENTIAL_DVC_ONLINE_RATE"  # percent, VPUBND or CA
 MODELS = "MODELS_IMPLEMENTED"  # count, CA

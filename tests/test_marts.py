@@ -20,7 +20,7 @@ from chitieu.publish import CANDIDATE, PUBLISHED, mark_validated
 from tests.conftest import Warehouse
 from tests.landing_files import at, write_submission
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.external_pg]
 
 INTAKE = "DVC_ONLINE_INTAKE_RATE"  # every unit, monthly; target >= 70 by 2024-12-31
 ACCOUNTS = "SW_ACCOUNT_OPENED_RATE"  # SLDTBXH, monthly; ministry >= 30, province 40 >= 90

@@ -10,7 +10,7 @@ from chitieu.pipeline import run
 from tests.conftest import Warehouse
 from tests.landing_files import INTAKE, at, land_intake_reports, write_submission
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.external_pg]
 
 
 def _quiet(_line: str) -> None:

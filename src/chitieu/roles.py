@@ -68,7 +68,7 @@ def _grant_loader(conn: psycopg.Connection) -> None:
     for schema in LOADED_SCHEMAS:
         conn.execute(sql.SQL("grant usage on schema {} to {}").format(_ident(schema), loader))
         conn.execute(
-            sql.SQL("grant select, insert, update on all tables in schema {} to {}").format(
+            sql.SQL("grant select, insert, update, delete on all tables in schema {} to {}").format(
                 _ident(schema), loader
             )
         )

@@ -34,6 +34,7 @@ from zoneinfo import ZoneInfo
 import psycopg
 from psycopg import errors as pg_errors
 
+from chitieu import roles
 from chitieu.ingest.errors import FileRejected, SubmissionError
 from chitieu.ingest.fastpath import KeyFilter, RowChecker, clean_csv_rows
 from chitieu.ingest.parse import is_blank
@@ -588,6 +589,8 @@ def ingest_file(
     path = landing_root / rel_path
     with psycopg.connect(url) as conn:
         conn.autocommit = True  # transactions are explicit below
+        # Ingest writes raw and audit only: as the loader role, it could not touch more.
+        roles.set_role(conn, roles.LOADER)
         seen = _already_seen(conn, rel_path, path, None)
         if seen:
             return seen

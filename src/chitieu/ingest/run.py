@@ -10,6 +10,7 @@ from pathlib import Path
 
 import psycopg
 
+from chitieu import roles
 from chitieu.config import Settings, load_settings
 from chitieu.db import warehouse_url
 from chitieu.ingest.landing import discover
@@ -27,6 +28,7 @@ def ensure_schema(url: str) -> None:
     with psycopg.connect(url) as conn:
         conn.execute("select pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
         conn.execute(ddl)
+    roles.ensure_roles(url)
 
 
 @dataclass
