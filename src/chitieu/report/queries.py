@@ -442,7 +442,11 @@ def _load_names(conn: psycopg.Connection) -> _Names:
 
 # --- the sections --------------------------------------------------------------------------
 
-_KEPT_TARGETS = f"""
+
+def _latest_per_target(condition: str, keep: str = "true") -> str:
+    """The latest target_gap row of each of the province's targets among the rows meeting
+    `condition` (with the fact's period start and fraction), then filtered by `keep`."""
+    return f"""
 select * from (
     select
         g.unit_code, g.indicator_code, g.period, g.period_end, g.value,
@@ -462,12 +466,13 @@ select * from (
             and f.unit_code = g.unit_code
             and f.indicator_code = g.indicator_code
             and f.period = g.period
-    where
-        g.province_code = %(province)s
-        and g.period_end between %(start)s and %(end)s
+    where g.province_code = %(province)s and {condition}
 ) as candidates
-where recency = 1
+where recency = 1 and {keep}
 """
+
+
+_KEPT_TARGETS = _latest_per_target("g.period_end between %(start)s and %(end)s")
 
 
 def _target_row(r: dict, names: _Names) -> TargetRow:
@@ -869,32 +874,7 @@ def _overdue(
 ) -> list[Overdue]:
     rows = _rows(
         conn,
-        f"""
-        select * from (
-            select
-                g.unit_code, g.indicator_code, g.period, g.period_end, g.value,
-                f.period_start, f.numerator, f.denominator,
-                g.target_issuer, g.comparator, g.target_value, g.target_deadline,
-                g.gap, g.attainment_pct, g.status, g.risk, g.projected_value,
-                row_number() over (
-                    partition by
-                        g.unit_code, g.indicator_code, g.target_issuer, g.comparator,
-                        g.target_value, g.target_deadline
-                    order by g.period_end desc, f.period_start desc
-                ) as recency
-            from {MARTS}.target_gap as g
-            inner join {MARTS}.fct_indicator_value as f
-                on
-                    f.province_code = g.province_code
-                    and f.unit_code = g.unit_code
-                    and f.indicator_code = g.indicator_code
-                    and f.period = g.period
-            where
-                g.province_code = %(province)s
-                and g.target_deadline < %(start)s
-        ) as at_deadline
-        where recency = 1 and risk = 'missed'
-        """,
+        _latest_per_target("g.target_deadline < %(start)s", keep="risk = 'missed'"),
         {"province": province, "start": period.start},
     )
     if not rows:
