@@ -1,7 +1,7 @@
 """Unit tests for the cell parsers in `chitieu.ingest.parse` (no database).
 
 Each test states the behaviour the submission contract asks for
-(/work/shared/spec/submission-contract.md, "Periods" and "Values").
+(docs/submission-contract.md, "Periods" and "Values").
 """
 
 from __future__ import annotations
