@@ -88,6 +88,8 @@ def _environment(home: Path, db_url: str) -> dict[str, str]:
         "CHITIEU_DB_URL": db_url,
         "CHITIEU_LANDING_DIR": str(home / "landing"),
         "CHITIEU_QUARANTINE_DIR": str(home / "quarantine"),
+        # Tests write their files before the run starts: nothing to wait for.
+        "CHITIEU_SETTLE_SECONDS": "0",
     }
 
 

@@ -157,6 +157,7 @@ BAD: dict[str, list[Expected]] = {
     # file was accepted with one row fewer.
     "malformed_csv.csv": [("malformed_csv", 3, None)],
     "unreadable.xlsx": [("unreadable", None, None)],  # a CSV saved under an .xlsx name
+    "too_large.csv": [("too_large", 1, None)],  # more header columns than MAX_COLUMNS
     "unsupported_format.txt": [("unsupported_format", None, None)],
     # Encodings: legacy bytes are undecodable; legacy text re-saved as UTF-8 is caught by its
     # garbled characters, on the row where they appear.

@@ -8,6 +8,7 @@
 | `CHITIEU_LANDING_DIR` | `$CHITIEU_HOME/landing` | where departments drop their files |
 | `CHITIEU_QUARANTINE_DIR` | `$CHITIEU_HOME/quarantine` | where rejected files go, with reports |
 | `CHITIEU_DUE_DAYS` | `5` | days after a period's end by which its report is due |
+| `CHITIEU_SETTLE_SECONDS` | `2` | a file still changing over this long waits for next run |
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ class Settings:
     due_days: int
     dbt_project_dir: Path
     expectations_dir: Path
+    settle_seconds: float = 2.0
 
     @property
     def pgdata(self) -> Path:
@@ -65,4 +67,5 @@ def load_settings() -> Settings:
         due_days=int(os.environ.get("CHITIEU_DUE_DAYS", "5")),
         dbt_project_dir=_path("CHITIEU_DBT_PROJECT_DIR", REPO_ROOT / "dbt_project"),
         expectations_dir=_path("CHITIEU_EXPECTATIONS_DIR", REPO_ROOT / "expectations"),
+        settle_seconds=float(os.environ.get("CHITIEU_SETTLE_SECONDS", "2")),
     )

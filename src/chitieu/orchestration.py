@@ -10,7 +10,7 @@ from dataclasses import asdict
 from chitieu import pipeline
 from chitieu.config import load_settings
 from chitieu.db import warehouse_url
-from chitieu.ingest.landing import discover
+from chitieu.ingest.landing import describe, discover
 from chitieu.ingest.run import ingest_one
 
 log = logging.getLogger(__name__)
@@ -18,9 +18,11 @@ log = logging.getLogger(__name__)
 
 def discover_files() -> list[str]:
     settings = load_settings()
-    found = discover(settings.landing_dir)
+    found = discover(settings.landing_dir, settings.settle_seconds)
     for rel in found.ignored:
         log.warning("ignored (not .csv/.xlsx): %s", rel)
+    for line in describe(found):
+        log.warning(line.strip())
     log.info("%d submission file(s) in %s", len(found.submissions), found.root)
     return found.submissions
 

@@ -40,7 +40,13 @@ from chitieu.ingest.parse import (
     parse_period,
     parse_province_code,
 )
-from chitieu.ingest.read import _check_text, _csv_encoding, _sniff_delimiter, read_csv
+from chitieu.ingest.read import (
+    MAX_LINE_CHARS,
+    _check_text,
+    _csv_encoding,
+    _sniff_delimiter,
+    read_csv,
+)
 from chitieu.ingest.validate import HEADERS, RATE_TOLERANCE
 from chitieu.reference import Indicator, Reference
 
@@ -66,17 +72,36 @@ _NFC = unicodedata.normalize
 
 
 def _is_clean_text(path: Path, encoding: str) -> bool:
-    """Whether the whole file decodes in `encoding` and passes `read.py`'s text check (whose
-    rules are about single characters, so checking the text checks every cell)."""
+    """Whether the whole file decodes in `encoding`, passes `read.py`'s text check (whose
+    rules are about single characters, so checking the text checks every cell) and has no
+    line over `MAX_LINE_CHARS` (stopping at the first: a 1 GB line is not decoded whole)."""
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    run = 0  # characters since the last line break
     try:
         with path.open("rb") as handle:
             for chunk in iter(lambda: handle.read(_CHUNK), b""):
-                _check_text(decoder.decode(chunk), 0)
+                text = decoder.decode(chunk)
+                _check_text(text, 0)
+                run = _line_run(run, text)
+                if run >= MAX_LINE_CHARS:
+                    return False
             _check_text(decoder.decode(b"", final=True), 0)
     except (UnicodeDecodeError, FileRejected):
         return False
     return True
+
+
+def _line_run(run: int, text: str) -> int:
+    """The length of the line still open after `text`, or at least MAX_LINE_CHARS when a
+    line ending in `text` was longer. Lines inside one chunk are shorter than the limit
+    (_CHUNK ≤ MAX_LINE_CHARS), so only the ends of a chunk need looking at."""
+    first = min((i for i in (text.find("\n"), text.find("\r")) if i >= 0), default=-1)
+    if first < 0:
+        return run + len(text)
+    if run + first >= MAX_LINE_CHARS:
+        return run + first
+    last = max(text.rfind("\n"), text.rfind("\r"))
+    return len(text) - last - 1
 
 
 def clean_csv_rows(path: Path) -> Iterator[tuple[int, list[str]]] | None:

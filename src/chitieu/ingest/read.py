@@ -14,10 +14,28 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 from chitieu.ingest.errors import FileRejected, file_error
 
 FORMATS = {".csv": "csv", ".xlsx": "xlsx"}
+
+# Bounds on what a submission may be, so a hostile file is rejected in bounded memory and
+# time instead of taking the run down. A real report's line is a few hundred characters and
+# its workbook a few megabytes unpacked; these are far above that.
+MAX_LINE_CHARS = 1 << 20  # one CSV line, read at most this much at a time
+MAX_XLSX_UNPACKED_BYTES = 1 << 30  # the workbook's parts together, as the zip declares them
+MAX_XLSX_RATIO = 200  # unpacked/packed, for a part over 16 MiB; Excel's stay well under 50
+_RATIO_FLOOR = 16 << 20  # smaller parts are harmless whatever their ratio
+_SNIFF_BYTES = 1 << 16
+# What other formats begin with, for the message when one is renamed to .csv.
+_BINARY_MAGIC = {
+    b"PK\x03\x04": "ZIP/Excel .xlsx",
+    b"\xd0\xcf\x11\xe0": "Excel 97-2003 .xls",
+    b"%PDF": "PDF",
+    b"\x89PNG": "PNG",
+    b"\xff\xd8\xff": "JPEG",
+}
 
 # Characters that never occur in Vietnamese text but do when TCVN3 (ABC) or VNI bytes were
 # decoded as a Western code page and saved again as UTF-8: "C«ng an tØnh", "Sôû Y teá".
@@ -79,21 +97,69 @@ def _sniff_delimiter(first_line: str) -> str:
     return ";" if first_line.count(";") > first_line.count(",") else ","
 
 
+def _binary_kind(head: bytes) -> str | None:
+    """What a file that is not text at all looks like, or None. UTF-16 without a BOM has NUL
+    bytes too, but nearly all at even or all at odd offsets (the high byte of ASCII); binary
+    data has about as many at both."""
+    for magic, kind in _BINARY_MAGIC.items():
+        if head.startswith(magic):
+            return kind
+    even, odd = head[0::2].count(0), head[1::2].count(0)
+    return "binary" if min(even, odd) > 0 and 4 * min(even, odd) >= max(even, odd) else None
+
+
+def _check_not_binary(path: Path, encoding: str) -> None:
+    if encoding == "utf-16":
+        return  # NUL bytes are half of UTF-16 text
+    with path.open("rb") as handle:
+        kind = _binary_kind(handle.read(_SNIFF_BYTES))
+    if kind is not None:
+        raise file_error(
+            "unreadable",
+            f"Tệp không phải văn bản CSV mà là tệp nhị phân ({kind}) đổi tên thành .csv",
+            f"The file is not CSV text but binary data ({kind}) renamed to .csv",
+        )
+
+
+def line_too_long(number: int) -> FileRejected:
+    return file_error(
+        "too_large",
+        f"Dòng {number} dài hơn {MAX_LINE_CHARS:,} ký tự (thiếu dấu xuống dòng?)",
+        f"Row {number} is longer than {MAX_LINE_CHARS:,} characters (missing line breaks?)",
+        row=number,
+    )
+
+
+def _bounded_lines(handle: TextIO) -> Iterator[str]:
+    """The file's lines, refusing one longer than MAX_LINE_CHARS before it is all in memory
+    (csv.reader and readline() would otherwise read a 1 GB line whole)."""
+    number = 0
+    while True:
+        line = handle.readline(MAX_LINE_CHARS)
+        if not line:
+            return
+        number += 1
+        if len(line) >= MAX_LINE_CHARS and not line.endswith(("\n", "\r")):
+            raise line_too_long(number)
+        yield line
+
+
 def read_csv(path: Path) -> Iterator[Row]:
     encoding = _csv_encoding(path)
+    _check_not_binary(path, encoding)
     number = 0
     try:
         with path.open(encoding=encoding, errors="strict", newline="") as handle:
             first = ""
-            while not first.strip(" \t\r\n\ufeff,;"):
-                line = handle.readline()
-                if not line:
-                    break
+            for line in _bounded_lines(handle):
                 first = line
+                if first.strip(" \t\r\n\ufeff,;"):
+                    break
             handle.seek(0)
             # strict: a quote left open would otherwise swallow every later line into one
             # cell (a note, say), and those rows would vanish from an accepted file.
-            reader = csv.reader(handle, delimiter=_sniff_delimiter(first), strict=True)
+            lines = _bounded_lines(handle)
+            reader = csv.reader(lines, delimiter=_sniff_delimiter(first), strict=True)
             for number, cells in enumerate(reader, start=1):
                 for cell in cells:
                     _check_text(cell, number)
@@ -102,6 +168,14 @@ def read_csv(path: Path) -> Iterator[Row]:
         raise file_error("encoding", _ENCODING_VI, _ENCODING_EN) from exc
     except csv.Error as exc:
         # Rows are records, as a spreadsheet counts them; the broken one follows the last read.
+        if "field larger than field limit" in str(exc):
+            limit = csv.field_size_limit()
+            raise file_error(
+                "too_large",
+                f"Một ô ở dòng {number + 1} dài hơn {limit:,} ký tự",
+                f"A cell on row {number + 1} is longer than {limit:,} characters",
+                row=number + 1,
+            ) from exc
         raise file_error(
             "malformed_csv",
             f"Tệp CSV hỏng từ dòng {number + 1}: {exc} (kiểm tra dấu ngoặc kép)",
@@ -142,9 +216,42 @@ def _unreadable(exc: Exception) -> FileRejected:
     )
 
 
+def _check_unpacked_size(path: Path) -> None:
+    """Refuse a zip bomb from its directory, before anything is decompressed: zipfile never
+    inflates a part past the size the directory declares, so the declared sizes bound it."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise _unreadable(exc) from exc
+    total = sum(part.file_size for part in parts)
+    bomb = next(
+        (
+            part
+            for part in parts
+            if part.file_size > _RATIO_FLOOR
+            and part.file_size > MAX_XLSX_RATIO * max(part.compress_size, 1)
+        ),
+        None,
+    )
+    if total <= MAX_XLSX_UNPACKED_BYTES and bomb is None:
+        return
+    mib = total >> 20
+    raise file_error(
+        "too_large",
+        f"Tệp XLSX giải nén ra {mib:,} MiB"
+        + (f" ({bomb.filename} nén hơn {MAX_XLSX_RATIO} lần)" if bomb else "")
+        + f": quá lớn hoặc là 'bom nén' (giới hạn {MAX_XLSX_UNPACKED_BYTES >> 20:,} MiB)",
+        f"The XLSX file unpacks to {mib:,} MiB"
+        + (f" ({bomb.filename} is compressed over {MAX_XLSX_RATIO}:1)" if bomb else "")
+        + f": too large, or a zip bomb (limit {MAX_XLSX_UNPACKED_BYTES >> 20:,} MiB)",
+    )
+
+
 def read_xlsx(path: Path) -> Iterator[Row]:
     from openpyxl import load_workbook
 
+    _check_unpacked_size(path)
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except _XLSX_BROKEN as exc:

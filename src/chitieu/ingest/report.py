@@ -12,11 +12,14 @@ from chitieu.ingest.errors import SubmissionError
 
 REPORT_COLUMNS = ("file", "row", "column", "rule", "message_vi", "message_en", "value")
 _SPOOL_COLUMNS = ("row", "column", "rule", "message_vi", "message_en", "value")
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# OWASP's list for CSV injection, and the full-width forms some spreadsheet locales also
+# take as the start of a formula.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
 
 
 def spreadsheet_safe(text: str | None) -> str:
-    """Text a spreadsheet will show, never evaluate (`=HYPERLINK(...)` becomes `'=HYPER...`)."""
+    """Text a spreadsheet will show, never evaluate (`=HYPERLINK(...)` becomes `'=HYPER...`).
+    Applied to every text cell of a report: any of them can carry a file's text."""
     if not text:
         return ""
     return "'" + text if text.startswith(_FORMULA_STARTS) else text
@@ -79,8 +82,8 @@ def write_report(path: Path, file_label: str, errors: Iterable[SubmissionError])
                 [
                     spreadsheet_safe(file_label),
                     "" if error.row is None else error.row,
-                    error.column or "",
-                    error.rule,
+                    spreadsheet_safe(error.column),
+                    spreadsheet_safe(error.rule),
                     spreadsheet_safe(error.vi),
                     spreadsheet_safe(error.en),
                     spreadsheet_safe(error.raw_value),

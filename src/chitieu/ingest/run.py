@@ -13,7 +13,7 @@ import psycopg
 from chitieu import roles
 from chitieu.config import Settings, load_settings
 from chitieu.db import warehouse_url
-from chitieu.ingest.landing import discover
+from chitieu.ingest.landing import BUSY, OUTSIDE, describe, discover, submission_path
 from chitieu.ingest.load import FileResult, ingest_file
 from chitieu.reference import load_reference
 
@@ -37,6 +37,8 @@ class IngestSummary:
     quarantine: str
     results: list[FileResult] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)  # links out of the landing area
+    busy: list[str] = field(default_factory=list)  # still being written, left for next run
 
     @property
     def counts(self) -> Counter[str]:
@@ -58,6 +60,10 @@ class IngestSummary:
             f"{len(self.ignored)} ignored (not .csv/.xlsx)",
             f"rows loaded: {self.rows_loaded}",
         ]
+        if self.busy:
+            lines.append(f"{len(self.busy)} file(s) {BUSY}")
+        if self.refused:
+            lines.append(f"{len(self.refused)} link(s) {OUTSIDE}")
         new_reports = [r.report for r in self.results if r.outcome == "rejected" and r.report]
         if new_reports:
             lines.append(
@@ -75,9 +81,10 @@ def ingest_one(
 ) -> FileResult:
     """Ingest one file (the DAG maps this over the landing area)."""
     settings = settings or load_settings()
+    root = (landing or settings.landing_dir).resolve()
+    submission_path(root, rel_path)  # raises before anything outside the landing area is read
     url = warehouse_url(settings)
     ensure_schema(url)
-    root = (landing or settings.landing_dir).resolve()
     return ingest_file(
         url, root, rel_path, load_reference(settings.seeds_dir), settings.quarantine_dir
     )
@@ -88,8 +95,16 @@ def ingest_landing(
 ) -> IngestSummary:
     settings = settings or load_settings()
     root = landing or settings.landing_dir
-    found = discover(root)
-    summary = IngestSummary(str(found.root), str(settings.quarantine_dir), ignored=found.ignored)
+    found = discover(root, settings.settle_seconds)
+    summary = IngestSummary(
+        str(found.root),
+        str(settings.quarantine_dir),
+        ignored=found.ignored,
+        refused=found.refused,
+        busy=found.busy,
+    )
+    for line in describe(found):
+        progress(line)
     if not found.submissions:
         progress(f"no submission files (.csv, .xlsx) in {found.root}")
         return summary

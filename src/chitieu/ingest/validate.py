@@ -42,6 +42,9 @@ REQUIRED = ("province_code", "unit_code", "period", "indicator_code")
 _BY_FOLDED = {fold(name): column for column, names in HEADERS.items() for name in names}
 
 RATE_TOLERANCE = Decimal("0.05")
+# The contract has 8 columns and a form adds a few for readability; thousands of columns is
+# a broken or hostile file, whose every row would cost that much.
+MAX_COLUMNS = 1_000
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,14 @@ class Validator:
 
     def header(self, number: int, cells: list[object]) -> None:
         """Map the header row; raises `FileRejected` listing missing or repeated columns."""
+        if len(cells) > MAX_COLUMNS:
+            raise file_error(
+                "too_large",
+                f"Dòng tiêu đề có {len(cells):,} cột; tệp báo cáo có tối đa {MAX_COLUMNS:,} cột",
+                f"The header row has {len(cells):,} columns; a submission has at most "
+                f"{MAX_COLUMNS:,}",
+                row=number,
+            )
         columns: dict[str, int] = {}
         for index, raw in enumerate(cells):
             if is_blank(raw):
