@@ -61,7 +61,7 @@ def cmd_db(args: argparse.Namespace) -> int:
 def cmd_ingest(args: argparse.Namespace) -> int:
     from chitieu.ingest.run import ingest_landing
 
-    summary = ingest_landing(_landing(args), progress=_say)
+    summary = ingest_landing(_landing(args), progress=_say, jobs=args.jobs)
     for line in summary.lines():
         _say(line)
     return 0
@@ -80,7 +80,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from chitieu.pipeline import run
 
     started = time.monotonic()
-    summary = run(_landing(args), progress=_say, full_refresh=args.full_refresh)
+    summary = run(_landing(args), progress=_say, full_refresh=args.full_refresh, jobs=args.jobs)
     _say("— summary —")
     for line in summary.lines():
         _say(line)
@@ -226,6 +226,15 @@ def parser() -> argparse.ArgumentParser:
             help="landing area (default: $CHITIEU_LANDING_DIR or $CHITIEU_HOME/landing)",
         )
         command.set_defaults(func=func)
+
+    for name in ("ingest", "run"):
+        sub.choices[name].add_argument(
+            "--jobs",
+            type=int,
+            metavar="N",
+            help="files ingested at a time, each on its own connection "
+            "(default: the number of CPUs, at most 4)",
+        )
 
     build = sub.add_parser("build", help="dbt build, quality gates, publish")
     build.set_defaults(func=cmd_build)

@@ -183,10 +183,12 @@ def run(
     settings: Settings | None = None,
     progress: Progress = print,
     full_refresh: bool = False,
+    jobs: int | None = None,
 ) -> RunSummary:
-    """Ingest the landing area, then build, gate and publish: the nightly job."""
+    """Ingest the landing area (`jobs` files at a time), then build, gate and publish: the
+    nightly job."""
     settings = settings or load_settings()
-    ingested = ingest_landing(landing, settings, progress)
+    ingested = ingest_landing(landing, settings, progress, jobs)
     built = build(settings, progress, full_refresh)
     return RunSummary(ingested, built)
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -15,7 +17,7 @@ from chitieu.config import Settings, load_settings
 from chitieu.db import warehouse_url
 from chitieu.ingest.landing import BUSY, OUTSIDE, describe, discover, submission_path
 from chitieu.ingest.load import FileResult, ingest_file
-from chitieu.reference import load_reference
+from chitieu.reference import Reference, load_reference
 
 Progress = Callable[[str], None]
 
@@ -90,9 +92,45 @@ def ingest_one(
     )
 
 
+def default_jobs() -> int:
+    """Files ingested at a time by default: a few, so that one large file does not hold up the
+    rest, without taking every core from the database on a small machine."""
+    return min(4, os.cpu_count() or 1)
+
+
+def _ingest_all(
+    url: str,
+    root: Path,
+    submissions: list[str],
+    reference: Reference,
+    quarantine_dir: Path,
+    jobs: int,
+) -> Iterator[tuple[str, FileResult]]:
+    """(path, result) of every file as it finishes, `jobs` at a time. Each file is its own
+    transaction on its own connection (see `ingest_file`), so workers never share one, and
+    identical files ingested at once are settled by the ledger's unique index. The first
+    failure stops the files not yet started and is raised once the running ones finish."""
+    with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="ingest") as pool:
+        futures = {
+            pool.submit(ingest_file, url, root, rel, reference, quarantine_dir): rel
+            for rel in submissions
+        }
+        try:
+            for future in as_completed(futures):
+                yield futures[future], future.result()
+        finally:
+            for future in futures:
+                future.cancel()
+
+
 def ingest_landing(
-    landing: Path | None = None, settings: Settings | None = None, progress: Progress = print
+    landing: Path | None = None,
+    settings: Settings | None = None,
+    progress: Progress = print,
+    jobs: int | None = None,
 ) -> IngestSummary:
+    """Ingest every new file of the landing area, `jobs` files at a time (default
+    `default_jobs()`)."""
     settings = settings or load_settings()
     root = landing or settings.landing_dir
     found = discover(root, settings.settle_seconds)
@@ -112,10 +150,12 @@ def ingest_landing(
     ensure_schema(url)
     reference = load_reference(settings.seeds_dir)
     total = len(found.submissions)
-    progress(f"ingesting {total} file(s) from {found.root}")
-    for number, rel in enumerate(found.submissions, start=1):
-        result = ingest_file(url, found.root, rel, reference, settings.quarantine_dir)
-        summary.results.append(result)
+    jobs = max(1, min(jobs or default_jobs(), total))
+    progress(f"ingesting {total} file(s) from {found.root} ({jobs} at a time)")
+    done = _ingest_all(url, found.root, found.submissions, reference, settings.quarantine_dir, jobs)
+    by_path: dict[str, FileResult] = {}
+    for number, (rel, result) in enumerate(done, start=1):
+        by_path[rel] = result
         if result.outcome != "unchanged":
             detail = (
                 f"{result.rows} rows"
@@ -123,6 +163,7 @@ def ingest_landing(
                 else (f"{result.errors} error(s)" if result.outcome == "rejected" else "")
             )
             progress(f"  [{number}/{total}] {result.outcome:<9} {rel} {detail}".rstrip())
+    summary.results = [by_path[rel] for rel in found.submissions]
     for rel in found.ignored:
         progress(f"  ignored (not .csv/.xlsx): {rel}")
     return summary
