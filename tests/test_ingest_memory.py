@@ -1,9 +1,9 @@
 """The ingest's fast path and its bounded memory, checked against the plain Validator.
 
 `chitieu.ingest.fastpath` answers for the rows it can prove valid and the loader checks
-repeated keys for the whole file (in memory up to a limit, then in SQL behind a Bloom
-filter). Whatever path a row takes, the result must be the Validator's: the same loaded
-values, the same errors in the same order.
+repeated keys for the whole file (in memory up to a limit, then in SQL behind a comparison
+of key hashes). Whatever path a row takes, the result must be the Validator's: the same
+loaded values, the same errors in the same order.
 """
 
 from __future__ import annotations
@@ -379,9 +379,9 @@ def test_repeated_keys_are_reported_as_the_validator_does(
 def test_a_false_alarm_of_the_filter_loads_the_file(
     warehouse: Warehouse, reference: Reference, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """With a filter too small to be sure, SQL checks and finds no repeated key."""
+    """When the hashes cannot tell (too many keys), SQL checks and finds no repeated key."""
     monkeypatch.setattr(load._DuplicateKeys, "MEMORY_KEYS", 2)
-    monkeypatch.setattr(KeyFilter, "__init__", _tiny_filter)
+    monkeypatch.setattr(KeyFilter, "MAX_HASHES", 2)  # past it: every file "maybe" repeats
     rows = [f"{p},CA,2024-{m:02d},{INTAKE},{m},100,," for p in ("01", "40") for m in range(1, 13)]
     write_submission(warehouse.landing, "ok.csv", rows, at("2025-01-15"))
     ensure_schema(warehouse.url)
@@ -389,12 +389,6 @@ def test_a_false_alarm_of_the_filter_loads_the_file(
         warehouse.url, warehouse.landing, "ok.csv", reference, warehouse.quarantine
     )
     assert (result.outcome, result.rows) == ("accepted", 24)
-
-
-def _tiny_filter(self: KeyFilter, expected_keys: int) -> None:
-    self._mask = 7  # one byte: it soon reports every key as maybe seen
-    self._bits = bytearray(1)
-    self.maybe_duplicate = False
 
 
 # --- memory ------------------------------------------------------------------------------
@@ -436,10 +430,10 @@ def _peak_while_ingesting(wh: Warehouse, reference: Reference, rows: int) -> int
 def test_memory_does_not_grow_with_the_rows(
     warehouse: Warehouse, reference: Reference, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Past the in-memory limit, four times the rows take no more memory (the Bloom filter
-    held at one size here; the benchmark measures the real thing, RSS at 1M rows)."""
+    """Past the in-memory limit, four times the rows take no more memory (past the hashes'
+    limit, held low here; the benchmark measures the real thing, RSS at 1M rows)."""
     monkeypatch.setattr(load._DuplicateKeys, "MEMORY_KEYS", 1_000)
-    monkeypatch.setattr(KeyFilter, "MAX_BITS", 1 << 23)  # 1 MB
+    monkeypatch.setattr(KeyFilter, "MAX_HASHES", 1_000)
     ensure_schema(warehouse.url)
     small = _peak_while_ingesting(warehouse, reference, 15_000)
     large = _peak_while_ingesting(warehouse, reference, 60_000)

@@ -24,11 +24,14 @@ import codecs
 import csv
 import re
 import unicodedata
+from array import array
 from collections.abc import Hashable, Iterator
 from datetime import date
 from decimal import Decimal
 from operator import itemgetter
 from pathlib import Path
+
+import numpy as np
 
 from chitieu.ingest.errors import FileRejected
 from chitieu.ingest.parse import (
@@ -341,45 +344,29 @@ class RowChecker:
 
 
 class KeyFilter:
-    """A Bloom filter over a file's keys: no false negatives, so when it has never seen a key
-    twice the file certainly has no duplicate key and the exact check (SQL) is skipped. Its
-    size is fixed by the file's size, so memory stays bounded whatever the row count."""
+    """The 64-bit hashes of a file's keys: when no two are equal, the file certainly has no
+    duplicate key and the exact check (SQL) is skipped; equal hashes (a repeated key, or a
+    collision) mean "maybe", and SQL decides. Past `MAX_HASHES` keys it stops keeping them
+    and always answers "maybe", so memory stays bounded whatever the row count.
 
-    MAX_BITS = 1 << 28  # 32 MB
+    Hashes are appended to an `array` and compared once, by numpy, at the end: cheaper per
+    row than a pure-Python Bloom filter, which cost more than reading and checking the row."""
 
-    def __init__(self, expected_keys: int) -> None:
-        bits = 1 << 16
-        while bits < 40 * expected_keys and bits < self.MAX_BITS:
-            bits <<= 1
-        self._mask = bits - 1
-        self._bits = bytearray(bits >> 3)
-        self.maybe_duplicate = False
+    MAX_HASHES = 8_000_000  # 64 MB
+
+    def __init__(self) -> None:
+        self._hashes: array[int] | None = array("q")
 
     def add(self, key: Key) -> None:
-        # Four probes h + i·step (double hashing), unrolled: this runs once per row.
-        h = hash(key)
-        step = (h >> 32) | 1
-        mask, bits = self._mask, self._bits
-        new = False
-        i = h & mask
-        byte, bit = bits[i >> 3], 1 << (i & 7)
-        if not byte & bit:
-            bits[i >> 3] = byte | bit
-            new = True
-        i = (h + step) & mask
-        byte, bit = bits[i >> 3], 1 << (i & 7)
-        if not byte & bit:
-            bits[i >> 3] = byte | bit
-            new = True
-        i = (h + 2 * step) & mask
-        byte, bit = bits[i >> 3], 1 << (i & 7)
-        if not byte & bit:
-            bits[i >> 3] = byte | bit
-            new = True
-        i = (h + 3 * step) & mask
-        byte, bit = bits[i >> 3], 1 << (i & 7)
-        if not byte & bit:
-            bits[i >> 3] = byte | bit
-            new = True
-        if not new:
-            self.maybe_duplicate = True
+        hashes = self._hashes
+        if hashes is not None:
+            hashes.append(hash(key))
+            if len(hashes) > self.MAX_HASHES:
+                self._hashes = None
+
+    @property
+    def maybe_duplicate(self) -> bool:
+        if self._hashes is None:
+            return True
+        hashes = np.frombuffer(self._hashes, dtype=np.int64)
+        return bool(np.unique(hashes).size < hashes.size)

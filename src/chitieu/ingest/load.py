@@ -5,7 +5,8 @@ loads nothing, is recorded with every error, and moves to quarantine with its re
 
 Memory stays bounded whatever the file's size: rows stream from the reader through the
 checks into COPY, errors stream to a scratch file, and repeated keys are found by the
-database at the end of the file (gated by a fixed-size Bloom filter), not kept in memory.
+database at the end of the file (skipped when no two key hashes are equal), not kept in
+memory.
 Rows in the common clean shapes take `fastpath.RowChecker`; every other row gets the
 Validator's full verdict.
 
@@ -223,13 +224,12 @@ class _DuplicateKeys:
     """The duplicate-key rule for the whole file. Up to `MEMORY_KEYS` keys it is checked in
     memory, exactly as the Validator does, each error reported with its row; beyond that the
     keys move to the database and the check runs in SQL at the end of the file, skipped when a
-    Bloom filter over every key shows none was seen twice. Memory stays bounded either way."""
+    comparison of every key's hash shows none was seen twice. Memory stays bounded either way."""
 
     MEMORY_KEYS = 100_000
 
-    def __init__(self, sink: _Sink, file_size: int) -> None:
+    def __init__(self, sink: _Sink) -> None:
         self.sink = sink
-        self.file_size = file_size
         self.first_rows: dict[tuple, int] | None = {}
         self.filter: KeyFilter | None = None
         self.checked_through = 0  # rows up to here were checked in memory
@@ -249,7 +249,7 @@ class _DuplicateKeys:
 
     def _to_database(self, number: int) -> None:
         assert self.first_rows is not None
-        self.filter = KeyFilter(max(self.file_size // 8, len(self.first_rows)))
+        self.filter = KeyFilter()
         for key in self.first_rows:
             self.filter.add(key)
         self.sink.move_keys_to_database(self.first_rows)
@@ -284,7 +284,7 @@ def _validate_and_copy(
     reference, submitted_on = validator.reference, validator.submitted_on
     checker: RowChecker | None = None
     sink = _Sink(cur, submission_id)
-    keys = _DuplicateKeys(sink, path.stat().st_size)
+    keys = _DuplicateKeys(sink)
     try:
         try:
             rows, clean_text = _rows(path)

@@ -29,8 +29,14 @@ create unique index if not exists submission_file_accepted_sha256
 
 comment on table raw.submission_file is 'Ledger: one row per file seen in the landing area (path, content hash, submitted_at = modification time, outcome).';
 
+-- Only the primary key: rows arrive in key order, so COPY maintains it cheaply. No foreign
+-- key and no index on the indicator key: their per-row upkeep made ingest 4-5x slower than a
+-- raw COPY (benchmarks/ingest_vs_copy.py), and nothing needs them: the loader writes a file's
+-- rows in the transaction that records it in the ledger (the dbt relationships test on
+-- stg_raw__submission_values checks it every build), and the incremental marts hash-join
+-- new keys against the history rather than probing an index.
 create table if not exists raw.submission_value (
-    submission_id bigint not null references raw.submission_file (submission_id),
+    submission_id bigint not null,
     row_number integer not null,
     province_code text not null,
     unit_code text not null,
@@ -44,8 +50,20 @@ create table if not exists raw.submission_value (
 );
 comment on table raw.submission_value is 'Every row of every accepted submission, as parsed (rates on the 0-100 scale). History: never updated.';
 
-create index if not exists submission_value_key
-    on raw.submission_value (province_code, unit_code, indicator_code, period);
+-- Warehouses created before the above lose what it removed. Looked up first: ALTER TABLE
+-- would lock the table against concurrent ingest workers even when there is nothing to drop.
+do $$
+begin
+    drop index if exists raw.submission_value_key;
+    if exists (
+        select from pg_constraint
+        where conrelid = 'raw.submission_value'::regclass and contype = 'f'
+    ) then
+        alter table raw.submission_value
+            drop constraint if exists submission_value_submission_id_fkey;
+    end if;
+end
+$$;
 
 create table if not exists audit.submission_error (
     submission_id bigint not null references raw.submission_file (submission_id),
