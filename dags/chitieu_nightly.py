@@ -3,11 +3,16 @@
 
 Every night at 01:00 (Asia/Ho_Chi_Minh): ingest every new file in the landing area (one
 mapped task per file, so a bad file shows as its own task), build staging with dbt, gate it
-with Great Expectations, build the candidate marts, gate them, publish them as schema
-`marts`, and write the progress brief of every province that reported last month.
+with Great Expectations, build the candidate marts (task group `dbt_marts`, rendered by
+Cosmos: one task per dbt model, running the model and its tests), gate them, publish them as
+schema `marts`, and write the progress brief of every province that reported last month.
 
-Exactly what `chitieu run` does; each task is one call into the `chitieu` package.
+What `chitieu run` does; each task is one call into the `chitieu` package or one dbt model.
 A failed gate or dbt test stops the run before publication: yesterday's marts stay.
+
+A backfill run (`airflow backfill create --dag-id chitieu_nightly --from-date … --to-date …`)
+ingests nothing and rebuilds, from the files already loaded, the periods ending in the month
+of its logical date; then gates and publishes as every night does.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import pendulum
 from airflow.sdk import ExceptionRetryPolicy, RetryAction, RetryRule, dag, task
 
 from chitieu.assets import PUBLISHED_MARTS, marts_asset
+from chitieu.dbt_dag import marts_task_group
 
 # Data errors (a failed gate or dbt test, an unusable landing area) fail at once: trying
 # again would give the same answer. Everything else (a dropped connection, a restarting
@@ -60,10 +66,11 @@ def alert_on_failure(context: dict) -> None:
 )
 def chitieu_nightly() -> None:
     @task
-    def discover_files() -> list[str]:
+    def discover_files(**context: object) -> list[str]:
+        from chitieu.dbt_dag import backfill_months
         from chitieu.orchestration import discover_files
 
-        return discover_files()
+        return discover_files(backfill_months(context))
 
     # The pool (created by `chitieu airflow`) bounds concurrent ingests across all runs.
     @task(pool="chitieu_ingest", max_active_tis_per_dagrun=4)
@@ -85,10 +92,18 @@ def chitieu_nightly() -> None:
         return gate_staging()
 
     @task
-    def build_marts(gate_run_id: str) -> None:
-        from chitieu.orchestration import build_marts
+    def begin_marts(gate_run_id: str, **context: object) -> None:
+        from chitieu.dbt_dag import backfill_months
+        from chitieu.orchestration import begin_marts
 
-        build_marts(gate_run_id)
+        begin_marts(gate_run_id, backfill_months(context))
+
+    @task
+    def finish_marts(gate_run_id: str, **context: object) -> None:
+        from chitieu.dbt_dag import backfill_months
+        from chitieu.orchestration import finish_marts
+
+        finish_marts(gate_run_id, backfill_months(context))
 
     @task
     def gate_marts(gate_run_id: str) -> list[str]:
@@ -112,7 +127,12 @@ def chitieu_nightly() -> None:
     results = ingest_file.expand(rel_path=discover_files())
     gate = gate_staging()
     build_staging(results) >> gate
-    build_marts(gate) >> gate_marts(gate) >> publish(gate) >> write_briefs()
+    # Write, audit, publish: the models build into marts_candidate, finish_marts commits
+    # their incremental state and stamps the build, and only a build the gate passed is
+    # published.
+    finished = finish_marts(gate)
+    begin_marts(gate) >> marts_task_group() >> finished
+    finished >> gate_marts(gate) >> publish(gate) >> write_briefs()
 
 
 chitieu_nightly()

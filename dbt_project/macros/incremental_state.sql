@@ -12,18 +12,29 @@
     has a larger id). `fingerprint` is an md5 of everything else the marts depend on: the
     project's models, macros and seeds and the vars. A build
 
-    1. (on-run-start) notes the largest ledger id it can see as `pending_through_submission_id`
-       (this assumes no ingest is still committing when a build starts, which the pipeline
-       and the DAG guarantee: an id handed out earlier but committed later would be missed);
+    1. (`dbt run-operation begin_incremental_build`, before the models) notes the largest
+       ledger id it can see as `pending_through_submission_id` (this assumes no ingest is
+       still committing when a build starts, which the pipeline and the DAG guarantee: an id
+       handed out earlier but committed later would be missed);
     2. rebuilds in each incremental mart only what submissions after n can have changed,
        by delete+insert; when the fingerprint differs (new code, edited targets, another
        due_days) or there is no state, the pre-hook (prepare_incremental) empties the mart
        and it is rebuilt from every submission, all inside the model's transaction;
-    3. (on-run-end) when every incremental mart built, records the new fingerprint and
-       through = pending. A build that fails leaves the old state, so the next one redoes
-       its work: delete+insert of a key is idempotent.
+    3. (`dbt run-operation commit_incremental_build`, once every model and test of the build
+       succeeded) records the new fingerprint and through = pending. A build that fails
+       leaves the old state, so the next one redoes its work: delete+insert of a key is
+       idempotent.
 
-    `--full-refresh` rebuilds every mart from scratch and records the state the same way. -#}
+    Begin and commit are separate dbt invocations, not on-run-start/on-run-end hooks, because
+    in Airflow the build is one dbt invocation per model (Cosmos): hooks would note `pending`
+    again before every model and never see all the marts built in one invocation.
+    `chitieu build` runs the same three steps (begin, `dbt build`, commit).
+
+    `--full-refresh` rebuilds every mart from scratch and records the state the same way.
+
+    A backfill (var `rebuild_periods: {from: <date>, to: <date>}`) also rebuilds, from every
+    loaded submission, the rows of the periods ending within those dates: the incremental
+    marts treat the rows of those periods as if they were new. -#}
 
 {% macro incremental_state_prefix() -%}
     chitieu incremental state:
@@ -102,20 +113,21 @@
     watermark; every row when there is none. A model calling this declares
     `-- depends_on: ref('stg_raw__submission_values')`. -#}
 {% macro submission_values_since_watermark() -%}
+    {%- set rebuild = var('rebuild_periods', none) -%}
     select *
     from {{ ref('stg_raw__submission_values') }}
-    where submission_id > coalesce({{ incremental_watermark() }}, 0)
+    where
+        submission_id > coalesce({{ incremental_watermark() }}, 0)
+        {%- if rebuild %}
+            or period_end between date '{{ rebuild["from"] }}' and date '{{ rebuild["to"] }}'
+        {%- endif %}
 {%- endmacro %}
 
-{#- on-run-start: remember the newest submission this build can see. -#}
-{% macro incremental_state_begin() %}
-    {%- if not execute -%}{{ return('') }}{%- endif -%}
-    {%- set selected = [] -%}
-    {%- for unique_id in incremental_model_ids() -%}
-        {%- if unique_id in selected_resources -%}{%- do selected.append(unique_id) -%}{%- endif -%}
-    {%- endfor -%}
-    {%- if not selected -%}{{ return('') }}{%- endif -%}
+{#- run-operation, before a build: remember the newest submission this build can see. -#}
+{% macro begin_incremental_build() %}
+    {%- if not incremental_model_ids() -%}{{ return('') }}{%- endif -%}
     {%- set schema = incremental_state_schema() -%}
+    {%- set statement -%}
     create schema if not exists {{ schema }};
     do $state$
     declare
@@ -138,23 +150,16 @@
         );
     end
     $state$;
+    {%- endset -%}
+    {%- do run_query(statement) -%}
 {% endmacro %}
 
-{#- on-run-end: when every incremental mart was built, the schema is up to date with what
-    the build saw at its start, under the current fingerprint. -#}
-{% macro incremental_state_commit(results) %}
-    {%- if not execute -%}{{ return('') }}{%- endif -%}
-    {%- set expected = incremental_model_ids() -%}
-    {%- set built = [] -%}
-    {%- for result in results -%}
-        {%- if result.node.unique_id in expected and result.status == 'success' -%}
-            {%- do built.append(result.node.unique_id) -%}
-        {%- endif -%}
-    {%- endfor -%}
-    {%- if not expected or (built | unique | list | length) < (expected | length) -%}
-        {{ return('') }}
-    {%- endif -%}
+{#- run-operation, after every model and test of a build succeeded: the schema is up to
+    date with what the build saw when it began, under the current fingerprint. -#}
+{% macro commit_incremental_build() %}
+    {%- if not incremental_model_ids() -%}{{ return('') }}{%- endif -%}
     {%- set schema = incremental_state_schema() -%}
+    {%- set statement -%}
     do $state$
     declare
         pending text := substring(
@@ -172,4 +177,6 @@
         end if;
     end
     $state$;
+    {%- endset -%}
+    {%- do run_query(statement) -%}
 {% endmacro %}

@@ -16,7 +16,10 @@ from chitieu.ingest.run import ingest_one
 log = logging.getLogger(__name__)
 
 
-def discover_files() -> list[str]:
+def discover_files(backfill: tuple[str, str] | None = None) -> list[str]:
+    if backfill:
+        log.info("backfill of %s … %s: rebuilding from the files already loaded", *backfill)
+        return []
     settings = load_settings()
     found = discover(settings.landing_dir, settings.settle_seconds)
     for rel in found.ignored:
@@ -49,10 +52,18 @@ def gate_staging() -> str:
     return run_id
 
 
-def build_marts(run_id: str) -> None:
+def begin_marts(run_id: str, backfill: tuple[str, str] | None = None) -> None:
+    """Before the Cosmos task group builds the models (one dbt invocation each)."""
     settings = load_settings()
     log.info("gate run %s passed; building marts", run_id)
-    pipeline.build_marts(settings, warehouse_url(settings), log.info, build_id=run_id)
+    pipeline.begin_marts_build(settings, warehouse_url(settings), log.info, backfill)
+
+
+def finish_marts(run_id: str, backfill: tuple[str, str] | None = None) -> None:
+    """After every model and test of the task group succeeded."""
+    settings = load_settings()
+    pipeline.finish_marts_build(settings, warehouse_url(settings), run_id, backfill)
+    log.info("marts build %s complete, awaiting the gate", run_id)
 
 
 def gate_marts(run_id: str) -> list[str]:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import calendar
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import psycopg
@@ -13,6 +16,7 @@ from psycopg import sql
 from chitieu import gates, roles
 from chitieu.config import Settings, load_settings
 from chitieu.db import warehouse_url
+from chitieu.exceptions import DataError
 from chitieu.ingest.run import IngestSummary, ensure_schema, ingest_landing
 from chitieu.publish import (
     CANDIDATE,
@@ -22,9 +26,14 @@ from chitieu.publish import (
     publish,
     stamp_build,
 )
-from chitieu.transform import run_dbt
+from chitieu.transform import dbt_env, run_dbt
 
 Progress = Callable[[str], None]
+
+
+class BackfillError(DataError):
+    """A backfill asked for months that do not make sense."""
+
 
 MARTS = (
     "fct_indicator_value",
@@ -85,7 +94,7 @@ def build_staging(settings: Settings, url: str, progress: Progress) -> None:
             "--indirect-selection",
             "cautious",
         ],
-        {"marts_schema": CANDIDATE, "due_days": settings.due_days},
+        marts_vars(settings),
         roles.usable(url, roles.TRANSFORMER),
     )
 
@@ -98,30 +107,96 @@ def gate_staging(settings: Settings, url: str, run_id: str, progress: Progress) 
     return gates.require(result)
 
 
+Months = tuple[str, str]
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+def month_range(first: str, last: str) -> dict[str, str]:
+    """The dates a backfill of months `first`..`last` (YYYY-MM) covers: every reporting
+    period ending within them (months, and the quarters, halves and years ending there)."""
+    bounds = []
+    for month in (first, last):
+        found = _MONTH.match(month)
+        if not found:
+            raise BackfillError(f"not a month (YYYY-MM): {month!r}")
+        bounds.append((int(found[1]), int(found[2])))
+    if bounds[0] > bounds[1]:
+        raise BackfillError(f"--from {first} is after --to {last}")
+    (year, month), (end_year, end_month) = bounds
+    last_day = calendar.monthrange(end_year, end_month)[1]
+    return {
+        "from": date(year, month, 1).isoformat(),
+        "to": date(end_year, end_month, last_day).isoformat(),
+    }
+
+
+def marts_vars(settings: Settings, months: Months | None = None) -> dict[str, object]:
+    dbt_vars: dict[str, object] = {"marts_schema": CANDIDATE, "due_days": settings.due_days}
+    if months:
+        dbt_vars["rebuild_periods"] = month_range(*months)
+    return dbt_vars
+
+
+@dataclass(frozen=True)
+class DbtContext:
+    """How every dbt invocation of the marts build runs, from `chitieu build` or from an
+    Airflow task Cosmos renders: the connection and role (env) and the vars."""
+
+    env: dict[str, str]
+    vars: dict[str, object]
+
+    @property
+    def role(self) -> str:
+        return self.env["CHITIEU_PGROLE"]
+
+
+def marts_dbt_context(settings: Settings, url: str, months: Months | None = None) -> DbtContext:
+    role = roles.usable(url, roles.TRANSFORMER)
+    return DbtContext(dbt_env(url, role), marts_vars(settings, months))
+
+
+def begin_marts_build(
+    settings: Settings, url: str, progress: Progress, months: Months | None = None
+) -> None:
+    """Note what the build can see (macros/incremental_state.sql), before its models."""
+    if months:
+        progress(f"backfill: rebuilding the periods ending in {months[0]} … {months[1]}")
+    dbt = marts_dbt_context(settings, url, months)
+    run_dbt(settings, url, ["run-operation", "begin_incremental_build"], dbt.vars, dbt.role)
+
+
+def finish_marts_build(
+    settings: Settings, url: str, build_id: str | None = None, months: Months | None = None
+) -> str:
+    """After every model and test succeeded: commit the incremental state and stamp the
+    build (not yet validated: the gates come next)."""
+    dbt = marts_dbt_context(settings, url, months)
+    run_dbt(settings, url, ["run-operation", "commit_incremental_build"], dbt.vars, dbt.role)
+    build_id = build_id or uuid.uuid4().hex[:12]
+    stamp_build(url, build_id)
+    return build_id
+
+
 def build_marts(
     settings: Settings,
     url: str,
     progress: Progress,
     full_refresh: bool = False,
     build_id: str | None = None,
+    months: Months | None = None,
 ) -> str:
     """Bring the candidate marts up to date: incrementally from the older build the
-    candidate schema holds (see publish), or from nothing with `full_refresh`."""
+    candidate schema holds (see publish), or from nothing with `full_refresh`; with `months`,
+    also rebuild the rows of the periods ending in those months."""
     progress(f"dbt: intermediate models and candidate marts (schema {CANDIDATE}), with tests")
     args = ["build", "--select", "intermediate", "marts"]
     if full_refresh:
         drop_candidate(url)
         args.append("--full-refresh")
-    run_dbt(
-        settings,
-        url,
-        args,
-        {"marts_schema": CANDIDATE, "due_days": settings.due_days},
-        roles.usable(url, roles.TRANSFORMER),
-    )
-    build_id = build_id or uuid.uuid4().hex[:12]
-    stamp_build(url, build_id)
-    return build_id
+    begin_marts_build(settings, url, progress, months)
+    dbt = marts_dbt_context(settings, url, months)
+    run_dbt(settings, url, args, dbt.vars, dbt.role)
+    return finish_marts_build(settings, url, build_id, months)
 
 
 # The candidate marts gated before publishing, fact table first: target_gap's completeness
@@ -152,7 +227,10 @@ def publish_marts(url: str, progress: Progress, build_id: str | None = None) -> 
 
 
 def build(
-    settings: Settings | None = None, progress: Progress = print, full_refresh: bool = False
+    settings: Settings | None = None,
+    progress: Progress = print,
+    full_refresh: bool = False,
+    months: Months | None = None,
 ) -> BuildSummary:
     """dbt build → gates → publish. Raises before publishing if anything fails."""
     settings = settings or load_settings()
@@ -162,7 +240,7 @@ def build(
     gate = gate_staging(settings, url, summary.run_id, progress)
     summary.gate_warnings = [w.describe() for w in gate.warnings]
     summary.docs = gate.docs
-    build_marts(settings, url, progress, full_refresh, summary.run_id)
+    build_marts(settings, url, progress, full_refresh, summary.run_id, months)
     summary.gate_warnings += gate_marts(settings, url, summary.run_id, progress)
     publish_marts(url, progress, summary.run_id)
     summary.mart_rows = mart_row_counts(url)
@@ -191,6 +269,18 @@ def run(
     ingested = ingest_landing(landing, settings, progress, jobs)
     built = build(settings, progress, full_refresh)
     return RunSummary(ingested, built)
+
+
+def backfill(
+    first: str, last: str, settings: Settings | None = None, progress: Progress = print
+) -> BuildSummary:
+    """Rebuild the marts' rows of the periods ending in months `first`..`last` from the
+    files already loaded (nothing is ingested), then gate and publish. The other periods
+    stay as they are, so the published marts stay complete; a second backfill of the same
+    months gives the same marts."""
+    months = (first, last)
+    month_range(*months)  # a bad month fails here, before anything runs
+    return build(settings, progress, months=months)
 
 
 def generate_docs(settings: Settings | None = None, progress: Progress = print) -> Path:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Sequence
+from typing import Any
 
 from psycopg.conninfo import conninfo_to_dict
 
@@ -16,8 +17,10 @@ class TransformError(DataError):
     """dbt failed: a model did not build or a dbt test did not pass."""
 
 
-def dbt_env(url: str) -> dict[str, str]:
-    """The environment the project's profiles.yml reads its connection from."""
+def dbt_env(url: str, role: str = "") -> dict[str, str]:
+    """The environment the project's profiles.yml reads its connection from (and, with
+    `role`, the role dbt switches to): `chitieu` and the Airflow tasks Cosmos runs both
+    invoke dbt with exactly this."""
     info = conninfo_to_dict(url)
     return {
         "CHITIEU_PGHOST": str(info.get("host") or "localhost"),
@@ -25,6 +28,7 @@ def dbt_env(url: str) -> dict[str, str]:
         "CHITIEU_PGUSER": str(info.get("user") or "postgres"),
         "CHITIEU_PGPASSWORD": str(info.get("password") or ""),
         "CHITIEU_PGDATABASE": str(info.get("dbname") or "postgres"),
+        "CHITIEU_PGROLE": role,
         # Plain text: the output lands in Airflow task logs and in error messages.
         "DBT_USE_COLORS": "false",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
@@ -71,11 +75,16 @@ def run_dbt(
     """Invoke dbt (as `role` when given); raises `TransformError` naming what failed."""
     from dbt.cli.main import dbtRunner
 
-    os.environ.update(dbt_env(url))
-    os.environ["CHITIEU_PGROLE"] = role
+    os.environ.update(dbt_env(url, role))
     result = dbtRunner().invoke(dbt_args(settings, args, dbt_vars or {}))
     if result.success:
         return
+    raise_for_failure(result, args[:1])
+
+
+def raise_for_failure(result: Any, what: Sequence[str]) -> None:
+    """Turn a failed dbtRunnerResult into the error the orchestrator acts on: a lost
+    connection is retried, anything else (a model or test that failed) is a data error."""
     failures: list[str] = []
     for node_result in getattr(result.result, "results", None) or []:
         status = str(getattr(node_result, "status", ""))
@@ -86,5 +95,16 @@ def run_dbt(
     detail = "; ".join(failures) or str(result.exception or "see the dbt log")
     if _lost_connection(detail):
         # Infrastructure, not data: let the orchestrator retry it.
-        raise ConnectionError(f"dbt {' '.join(args[:1])} lost the database: {detail}")
-    raise TransformError(f"dbt {' '.join(args[:1])} failed: {detail}")
+        raise ConnectionError(f"dbt {' '.join(what)} lost the database: {detail}")
+    raise TransformError(f"dbt {' '.join(what)} failed: {detail}")
+
+
+def run_dbt_parse(settings: Settings, target_path: str, env: dict[str, str]) -> None:
+    """`dbt parse` writing its manifest into `target_path` (no database needed)."""
+    from dbt.cli.main import dbtRunner
+
+    os.environ.update(env)
+    args = ["parse", "--target-path", target_path, "--no-partial-parse"]
+    result = dbtRunner().invoke(dbt_args(settings, args, {}))
+    if not result.success:
+        raise_for_failure(result, ["parse"])

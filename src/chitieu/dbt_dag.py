@@ -1,0 +1,114 @@
+"""The marts build as an Airflow task group rendered by astronomer-cosmos.
+
+One task per dbt model of `intermediate` and `marts`, each running `dbt build` of its model
+(the model, then its tests), and one task per test that reads several models, after all of
+them. The graph comes from the manifest compiled ahead of time (chitieu.manifest), so the DAG
+file parses in milliseconds without dbt. Every task runs dbt in-process (dbtRunner) with the
+project's profiles.yml and exactly the connection, role and vars `chitieu build` uses
+(`pipeline.marts_dbt_context`), filled in when the task runs: nothing about the warehouse is
+resolved while the DAG file is parsed.
+
+This module is imported by the DAG file: it imports only Cosmos and chitieu.config at the top.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from chitieu.config import load_settings
+from chitieu.manifest import manifest_path
+
+GROUP_ID = "dbt_marts"
+SELECT = ["path:models/intermediate", "path:models/marts"]
+
+
+class ManifestMissing(RuntimeError):
+    pass
+
+
+def backfill_months(context: Any) -> tuple[str, str] | None:
+    """The months a run rebuilds beyond what is new: for a backfill run, the month of its
+    logical date (in the DAG's timezone); None for a scheduled or manual run."""
+    dag_run = context["dag_run"]
+    if str(getattr(dag_run, "run_type", "")) not in {"backfill", "DagRunType.BACKFILL_JOB"}:
+        return None
+    logical = context["logical_date"].in_timezone(context["dag"].timezone)
+    month = date(logical.year, logical.month, 1).strftime("%Y-%m")
+    return month, month
+
+
+def prepare_dbt_task(context: Any, operator: Any) -> None:
+    """Cosmos interceptor, run in the worker just before dbt: the warehouse connection, the
+    transformer role and the vars, and failures classified as `chitieu build` classifies them
+    (a lost connection is retried, a failed model or test is a data error and is not)."""
+    from chitieu import pipeline
+    from chitieu.db import warehouse_url
+    from chitieu.transform import raise_for_failure
+
+    settings = load_settings()
+    dbt = pipeline.marts_dbt_context(settings, warehouse_url(settings), backfill_months(context))
+    operator.env = {**(operator.env or {}), **dbt.env}
+    operator.vars = dbt.vars
+
+    def handle_exception(result: Any) -> None:
+        if not result.success:
+            raise_for_failure(result, [f"build {operator.task_id}"])
+
+    # Cosmos calls this method with dbt's result; the instance attribute takes precedence.
+    operator.handle_exception_dbt_runner = handle_exception
+
+
+def marts_task_group(**task_group_args: Any) -> Any:
+    """The DbtTaskGroup building intermediate and candidate marts, one task per model."""
+    from cosmos import (
+        DbtTaskGroup,
+        ExecutionConfig,
+        ProfileConfig,
+        ProjectConfig,
+        RenderConfig,
+    )
+    from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
+
+    settings = load_settings()
+    manifest = manifest_path(settings)
+    if not manifest.exists():
+        raise ManifestMissing(
+            f"no dbt manifest at {manifest}: run `chitieu manifest` (every `chitieu airflow` "
+            "command also writes it) and the DAG will load on the next parse"
+        )
+    project = settings.dbt_project_dir
+    project_config = ProjectConfig(
+        dbt_project_path=project, manifest_path=manifest, project_name="chitieu"
+    )
+    # Cosmos wraps every manifest path in Airflow's ObjectStoragePath, whose first open loads
+    # every Airflow plugin (seconds, at each parse in a fresh process); the manifest is a
+    # local file, read as one.
+    project_config.manifest_path = manifest
+    return DbtTaskGroup(
+        group_id=GROUP_ID,
+        project_config=project_config,
+        profile_config=ProfileConfig(
+            profile_name="chitieu",
+            target_name="default",
+            profiles_yml_filepath=project / "profiles.yml",
+        ),
+        execution_config=ExecutionConfig(
+            execution_mode=ExecutionMode.LOCAL, invocation_mode=InvocationMode.DBT_RUNNER
+        ),
+        render_config=RenderConfig(
+            load_method=LoadMode.DBT_MANIFEST,
+            select=SELECT,
+            test_behavior=TestBehavior.BUILD,
+            # A test reading several models runs once all of them are built, not after the
+            # first with the others still holding the older build.
+            should_detach_multiple_parents_tests=True,
+        ),
+        operator_args={
+            "interceptors": [prepare_dbt_task],
+            "install_deps": False,
+            # The marts' Assets are emitted by publish, once they are validated.
+            "emit_datasets": False,
+        },
+        **task_group_args,
+    )
