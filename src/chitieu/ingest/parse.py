@@ -129,8 +129,9 @@ def _period_from_match(kind: str, groups: tuple[str, ...]) -> Period:
 def parse_period(raw: object) -> Period:
     """A reporting period in any accepted form → its canonical code, type and bounds."""
     if isinstance(raw, datetime | date):
-        # Excel turns a typed "2024-03" into the date 2024-03-01.
-        if raw.day != 1:
+        # Excel turns a typed "2024-03" into the date 2024-03-01. The years typed periods may
+        # have, so that the canonical code reads back (Excel's dates reach 9999).
+        if raw.day != 1 or not 1900 <= raw.year <= 2999:
             raise _PERIOD_HELP
         return _month(raw.year, raw.month)
     if isinstance(raw, int | float) and not isinstance(raw, bool):
