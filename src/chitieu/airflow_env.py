@@ -46,9 +46,13 @@ def run_airflow(
 
 
 def prepare(settings: Settings | None = None) -> None:
-    """Migrate Airflow's metadata database and create the ingest pool (idempotent)."""
+    """Migrate Airflow's metadata database, create the ingest pool and write the dbt manifest
+    the nightly DAG renders its marts task group from (idempotent)."""
+    from chitieu.manifest import ensure_manifest
+
     settings = settings or load_settings()
     settings.airflow_home.mkdir(parents=True, exist_ok=True)
+    ensure_manifest(settings)
     run_airflow(["db", "migrate"], settings, stdout=subprocess.DEVNULL)
     run_airflow(
         [

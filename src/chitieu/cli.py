@@ -88,6 +88,25 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backfill(args: argparse.Namespace) -> int:
+    from chitieu.pipeline import backfill
+
+    started = time.monotonic()
+    summary = backfill(args.first, args.last, progress=_say)
+    for line in summary.lines():
+        _say(line)
+    _say(f"backfill of {args.first} … {args.last} done in {time.monotonic() - started:.0f} s")
+    return 0
+
+
+def cmd_manifest(args: argparse.Namespace) -> int:
+    from chitieu.manifest import ensure_manifest, write_manifest
+
+    path = write_manifest() if args.force else ensure_manifest()
+    _say(f"dbt manifest for the nightly DAG: {path}")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from chitieu.db import warehouse_url
     from chitieu.demo import write_demo_landing
@@ -245,6 +264,28 @@ def parser() -> argparse.ArgumentParser:
             help="rebuild the marts from all loaded data instead of updating the "
             "previous build incrementally (gives the same result, slower)",
         )
+
+    backfill = sub.add_parser(
+        "backfill",
+        help="rebuild the marts for a range of months from the files already loaded",
+        description="Rebuilds, from every file already loaded (nothing is ingested), the mart "
+        "rows of the reporting periods ending within the months given (months, and quarters, "
+        "halves and years ending in them), then gates and publishes the marts as `chitieu "
+        "build` does. Other periods stay as they are; running it again changes nothing.",
+    )
+    backfill.add_argument("--from", dest="first", required=True, metavar="YYYY-MM")
+    backfill.add_argument("--to", dest="last", required=True, metavar="YYYY-MM")
+    backfill.set_defaults(func=cmd_backfill)
+
+    manifest = sub.add_parser(
+        "manifest",
+        help="compile the dbt manifest the nightly DAG is rendered from (Cosmos)",
+        description="Runs `dbt parse` and writes dbt_project/target/cosmos/manifest.json when "
+        "it is missing or older than the dbt project; every `chitieu airflow` command does "
+        "this first. Run it after changing the dbt project where the DAGs are parsed.",
+    )
+    manifest.add_argument("--force", action="store_true", help="rewrite it even when current")
+    manifest.set_defaults(func=cmd_manifest)
 
     docs = sub.add_parser(
         "docs", help="generate the dbt docs of the warehouse (models, columns, lineage)"

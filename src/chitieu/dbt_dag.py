@@ -30,8 +30,8 @@ class ManifestMissing(RuntimeError):
 def backfill_months(context: Any) -> tuple[str, str] | None:
     """The months a run rebuilds beyond what is new: for a backfill run, the month of its
     logical date (in the DAG's timezone); None for a scheduled or manual run."""
-    dag_run = context["dag_run"]
-    if str(getattr(dag_run, "run_type", "")) not in {"backfill", "DagRunType.BACKFILL_JOB"}:
+    run_type = getattr(context["dag_run"], "run_type", None)
+    if getattr(run_type, "value", run_type) != "backfill":
         return None
     logical = context["logical_date"].in_timezone(context["dag"].timezone)
     month = date(logical.year, logical.month, 1).strftime("%Y-%m")
