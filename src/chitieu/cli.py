@@ -27,8 +27,12 @@ def _say(message: str) -> None:
     print(message, flush=True)
 
 
-def _landing(args: argparse.Namespace) -> Path | None:
-    return Path(args.landing).expanduser() if getattr(args, "landing", None) else None
+def _landing(args: argparse.Namespace) -> Path | str | None:
+    value = getattr(args, "landing", None)
+    if not value:
+        return None
+    # An object-store URL (s3://bucket/prefix) stays a URL: Path would fold its "//".
+    return value if "://" in value else Path(value).expanduser()
 
 
 def cmd_db(args: argparse.Namespace) -> int:
@@ -241,8 +245,9 @@ def parser() -> argparse.ArgumentParser:
         command = sub.add_parser(name, help=text, description=text)
         command.add_argument(
             "--landing",
-            metavar="DIR",
-            help="landing area (default: $CHITIEU_LANDING_DIR or $CHITIEU_HOME/landing)",
+            metavar="DIR|URL",
+            help="landing area, a folder or s3://bucket/prefix"
+            " (default: $CHITIEU_LANDING_DIR or $CHITIEU_HOME/landing)",
         )
         command.set_defaults(func=func)
 

@@ -5,8 +5,11 @@
 | `CHITIEU_HOME` | `<repo>/.chitieu` | state: embedded database, landing, quarantine, reports |
 | `CHITIEU_DB_URL` | unset | an external PostgreSQL database; unset starts an embedded one |
 | `CHITIEU_AIRFLOW_DB_URL` | derived | Airflow metadata database (`<warehouse db>_airflow`) |
-| `CHITIEU_LANDING_DIR` | `$CHITIEU_HOME/landing` | where departments drop their files |
+| `CHITIEU_LANDING_DIR` | `$CHITIEU_HOME/landing` | where departments drop files (or s3://…) |
 | `CHITIEU_QUARANTINE_DIR` | `$CHITIEU_HOME/quarantine` | where rejected files go, with reports |
+
+Both may be object-store URLs (`s3://bucket/prefix`, see `chitieu.ingest.storage`); an S3
+landing area's quarantine defaults to its sibling prefix `quarantine`.
 | `CHITIEU_DUE_DAYS` | `5` | days after a period's end by which its report is due |
 | `CHITIEU_SETTLE_SECONDS` | `2` | a file still changing over this long waits for next run |
 """
@@ -33,6 +36,15 @@ class Settings:
     dbt_project_dir: Path
     expectations_dir: Path
     settle_seconds: float = 2.0
+    # Set when CHITIEU_LANDING_DIR / CHITIEU_QUARANTINE_DIR are object-store URLs
+    # (s3://bucket/prefix); landing_dir and quarantine_dir then keep their local defaults.
+    landing_url: str | None = None
+    quarantine_url: str | None = None
+
+    @property
+    def landing(self) -> Path | str:
+        """The landing area: a local folder, or an object-store URL."""
+        return self.landing_url or self.landing_dir
 
     @property
     def pgdata(self) -> Path:
@@ -56,16 +68,31 @@ def _path(name: str, default: Path) -> Path:
     return Path(value).expanduser().resolve() if value else default
 
 
+def _url(name: str) -> str | None:
+    """The value of `name` when it is an object-store URL (`s3://bucket/prefix`), else None."""
+    value = os.environ.get(name, "")
+    return value.rstrip("/") if "://" in value and not value.startswith("file://") else None
+
+
 def load_settings() -> Settings:
     home = _path("CHITIEU_HOME", REPO_ROOT / ".chitieu")
+    landing_url, quarantine_url = _url("CHITIEU_LANDING_DIR"), _url("CHITIEU_QUARANTINE_DIR")
     return Settings(
         home=home,
         db_url=os.environ.get("CHITIEU_DB_URL") or None,
         airflow_db_url=os.environ.get("CHITIEU_AIRFLOW_DB_URL") or None,
-        landing_dir=_path("CHITIEU_LANDING_DIR", home / "landing"),
-        quarantine_dir=_path("CHITIEU_QUARANTINE_DIR", home / "quarantine"),
+        landing_dir=home / "landing"
+        if landing_url
+        else _path("CHITIEU_LANDING_DIR", home / "landing"),
+        quarantine_dir=(
+            home / "quarantine"
+            if quarantine_url
+            else _path("CHITIEU_QUARANTINE_DIR", home / "quarantine")
+        ),
         due_days=int(os.environ.get("CHITIEU_DUE_DAYS", "5")),
         dbt_project_dir=_path("CHITIEU_DBT_PROJECT_DIR", REPO_ROOT / "dbt_project"),
         expectations_dir=_path("CHITIEU_EXPECTATIONS_DIR", REPO_ROOT / "expectations"),
         settle_seconds=float(os.environ.get("CHITIEU_SETTLE_SECONDS", "2")),
+        landing_url=landing_url,
+        quarantine_url=quarantine_url,
     )

@@ -21,6 +21,14 @@ def discover_files(backfill: tuple[str, str] | None = None) -> list[str]:
         log.info("backfill of %s … %s: rebuilding from the files already loaded", *backfill)
         return []
     settings = load_settings()
+    if settings.landing_url:  # s3://bucket/prefix
+        from chitieu.ingest.storage import RemoteLanding
+
+        remote = RemoteLanding.of(settings).discover()
+        for rel in remote.ignored:
+            log.warning("ignored (not .csv/.xlsx): %s", rel)
+        log.info("%d submission file(s) in %s", len(remote.submissions), remote.root)
+        return remote.submissions
     found = discover(settings.landing_dir, settings.settle_seconds)
     for rel in found.ignored:
         log.warning("ignored (not .csv/.xlsx): %s", rel)

@@ -25,7 +25,7 @@ import shutil
 import sys
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -82,11 +82,13 @@ from (
 where row_number <> first_row and row_number > %(after_row)s
 order by row_number
 """
+# The f-strings below interpolate only the column and table names of this module (`noqa:
+# S608`); every value goes as a parameter.
 _LOADED_KEYS = (
-    f"select row_number, {', '.join(_KEY_COLUMNS)} from raw.submission_value"
+    f"select row_number, {', '.join(_KEY_COLUMNS)} from raw.submission_value"  # noqa: S608
     " where submission_id = %(submission_id)s"
 )
-_LATER_KEYS = f"select row_number, {', '.join(_KEY_COLUMNS)} from {_KEYS_TABLE}"
+_LATER_KEYS = f"select row_number, {', '.join(_KEY_COLUMNS)} from {_KEYS_TABLE}"  # noqa: S608
 _ATTEMPTS = 5  # decisions retried when another worker changes the ledger for the same content
 
 
@@ -124,6 +126,34 @@ def quarantine_target(quarantine_dir: Path, rel_path: str, submission_id: int) -
 
 def report_path(quarantined: Path) -> Path:
     return quarantined.with_name(quarantined.name + ".errors.csv")
+
+
+class Quarantine:
+    """Where rejected files go: a local folder. An object-store landing area
+    (`storage.RemoteQuarantine`) moves them to a bucket instead; the ledger records whatever
+    `target` names, so a move interrupted by a crash is finished by the next run either way."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    @property
+    def scratch(self) -> Path:
+        """A local folder for error spools."""
+        return self.folder / ".spool"
+
+    def target(self, rel_path: str, submission_id: int) -> str:
+        return str(quarantine_target(self.folder, rel_path, submission_id))
+
+    def report(self, target: str) -> str:
+        return str(report_path(Path(target)))
+
+    def move(self, path: Path, target: str, write: Callable[[Path], None]) -> None:
+        """Write the report (`write` to a local path) beside `target`, then move the file."""
+        moved = Path(target)
+        write(report_path(moved))
+        moved.parent.mkdir(parents=True, exist_ok=True)
+        if path.exists():
+            shutil.move(path, moved)
 
 
 def _submitted_at(path: Path) -> datetime:
@@ -387,7 +417,8 @@ def _insert_ledger(
     names = ", ".join(columns)
     marks = ", ".join(["%s"] * len(columns))
     row = conn.execute(
-        f"insert into raw.submission_file ({names}) values ({marks}) returning submission_id",
+        # names: this function's own column names; values go as parameters
+        f"insert into raw.submission_file ({names}) values ({marks}) returning submission_id",  # noqa: S608
         list(columns.values()),
     ).fetchone()
     assert row is not None
@@ -395,7 +426,12 @@ def _insert_ledger(
 
 
 def _move_to_quarantine(
-    conn: psycopg.Connection, path: Path, submission_id: int, target: Path, label: str
+    conn: psycopg.Connection,
+    path: Path,
+    submission_id: int,
+    target: str,
+    label: str,
+    quarantine: Quarantine,
 ) -> None:
     """Write the report from the audit table, then move the file. Re-runnable: a crash between
     the ledger commit and the move is finished by the next run."""
@@ -407,10 +443,7 @@ def _move_to_quarantine(
             (submission_id,),
         )
     )
-    write_report(report_path(target), label, errors)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if path.exists():
-        shutil.move(path, target)
+    quarantine.move(path, target, lambda report: write_report(report, label, errors))
 
 
 def _reject(
@@ -420,7 +453,7 @@ def _reject(
     sha: str,
     errors: Iterable[SubmissionError],
     error_count: int,
-    quarantine_dir: Path,
+    quarantine: Quarantine,
     started: float,
 ) -> FileResult:
     with conn.transaction():
@@ -433,10 +466,10 @@ def _reject(
             error_count=error_count,
             duration_ms=int((time.monotonic() - started) * 1000),
         )
-        target = quarantine_target(quarantine_dir, rel_path, submission_id)
+        target = quarantine.target(rel_path, submission_id)
         conn.execute(
             "update raw.submission_file set quarantine_path = %s where submission_id = %s",
-            (str(target), submission_id),
+            (target, submission_id),
         )
         with conn.cursor().copy(_COPY_ERRORS) as copy:
             for number, error in enumerate(errors, start=1):
@@ -452,8 +485,9 @@ def _reject(
                         error.raw_value,
                     )
                 )
-    _move_to_quarantine(conn, path, submission_id, target, rel_path)
-    return FileResult(rel_path, "rejected", 0, error_count, submission_id, str(report_path(target)))
+    _move_to_quarantine(conn, path, submission_id, target, rel_path, quarantine)
+    report = quarantine.report(target)
+    return FileResult(rel_path, "rejected", 0, error_count, submission_id, report)
 
 
 def _take_over(conn: psycopg.Connection, later_copy: int) -> None:
@@ -475,13 +509,13 @@ def _load_or_reject(
     path: Path,
     sha: str,
     reference: Reference,
-    quarantine_dir: Path,
+    quarantine: Quarantine,
     later_copy: int | None,
 ) -> FileResult:
     started = time.monotonic()
     submitted_on = datetime.fromtimestamp(path.stat().st_mtime, LOCAL_TZ).date()
     # Scratch files named per attempt: identical files may be ingested at the same time.
-    scratch = quarantine_dir / ".spool" / uuid.uuid4().hex
+    scratch = quarantine.scratch / uuid.uuid4().hex
     spool = ErrorSpool(scratch.with_suffix(".errors.csv"))
     duplicates = ErrorSpool(scratch.with_suffix(".duplicates.csv"))
     try:
@@ -518,7 +552,7 @@ def _load_or_reject(
                 sha,
                 _all_errors(spool, duplicates),
                 spool.count + duplicates.count,
-                quarantine_dir,
+                quarantine,
                 started,
             )
     finally:
@@ -543,7 +577,7 @@ def _record_duplicate(conn: psycopg.Connection, rel_path: str, path: Path, sha: 
 
 
 def _already_seen(
-    conn: psycopg.Connection, rel_path: str, path: Path, sha: str | None
+    conn: psycopg.Connection, rel_path: str, path: Path, sha: str | None, quarantine: Quarantine
 ) -> FileResult | None:
     """The ledger's answer for a file seen before (same path, and same mtime+size or same hash)."""
     stat = path.stat()
@@ -552,7 +586,8 @@ def _already_seen(
     else:
         where, params = "sha256 = %s", [sha]
     row = conn.execute(
-        "select submission_id, outcome, quarantine_path, row_count, error_count"
+        # where: one of the two conditions above; values go as parameters
+        "select submission_id, outcome, quarantine_path, row_count, error_count"  # noqa: S608
         f" from raw.submission_file where path = %s and {where}"
         " order by submission_id desc limit 1",
         [rel_path, *params],
@@ -562,9 +597,8 @@ def _already_seen(
     submission_id, outcome, quarantine_path, rows, errors = row
     report = None
     if outcome == "rejected":
-        target = Path(quarantine_path)
-        _move_to_quarantine(conn, path, submission_id, target, rel_path)
-        report = str(report_path(target))
+        _move_to_quarantine(conn, path, submission_id, quarantine_path, rel_path, quarantine)
+        report = quarantine.report(quarantine_path)
     return FileResult(rel_path, "unchanged", rows, errors, submission_id, report)
 
 
@@ -582,21 +616,28 @@ def _accepted_copy(
 
 
 def ingest_file(
-    url: str, landing_root: Path, rel_path: str, reference: Reference, quarantine_dir: Path
+    url: str,
+    landing_root: Path,
+    rel_path: str,
+    reference: Reference,
+    quarantine_dir: Path | Quarantine,
 ) -> FileResult:
     """Ingest one file of the landing area; safe to call again on the same file, and alongside
     other workers ingesting other files (or identical ones)."""
+    quarantine = (
+        quarantine_dir if isinstance(quarantine_dir, Quarantine) else Quarantine(quarantine_dir)
+    )
     path = landing_root / rel_path
     with psycopg.connect(url) as conn:
         conn.autocommit = True  # transactions are explicit below
         # Ingest writes raw and audit only: as the loader role, it could not touch more.
         roles.set_role(conn, roles.LOADER)
-        seen = _already_seen(conn, rel_path, path, None)
+        seen = _already_seen(conn, rel_path, path, None, quarantine)
         if seen:
             return seen
         sha = sha256_of(path)
         for _attempt in range(_ATTEMPTS):
-            seen = _already_seen(conn, rel_path, path, sha)
+            seen = _already_seen(conn, rel_path, path, sha, quarantine)
             if seen:
                 return seen
             accepted = _accepted_copy(conn, rel_path, path, sha)
@@ -604,9 +645,7 @@ def ingest_file(
                 if accepted is not None and accepted[1]:
                     return _record_duplicate(conn, rel_path, path, sha)
                 later_copy = None if accepted is None else accepted[0]
-                return _load_or_reject(
-                    conn, rel_path, path, sha, reference, quarantine_dir, later_copy
-                )
+                return _load_or_reject(conn, rel_path, path, sha, reference, quarantine, later_copy)
             except (_Retry, pg_errors.UniqueViolation):
                 continue
         raise RuntimeError(f"{rel_path}: the ledger kept changing for its content; try again")

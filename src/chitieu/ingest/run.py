@@ -17,6 +17,7 @@ from chitieu.config import Settings, load_settings
 from chitieu.db import warehouse_url
 from chitieu.ingest.landing import BUSY, OUTSIDE, describe, discover, submission_path
 from chitieu.ingest.load import FileResult, ingest_file
+from chitieu.ingest.storage import is_remote
 from chitieu.reference import Reference, load_reference
 
 Progress = Callable[[str], None]
@@ -79,11 +80,18 @@ class IngestSummary:
 
 
 def ingest_one(
-    rel_path: str, landing: Path | None = None, settings: Settings | None = None
+    rel_path: str, landing: Path | str | None = None, settings: Settings | None = None
 ) -> FileResult:
     """Ingest one file (the DAG maps this over the landing area)."""
     settings = settings or load_settings()
-    root = (landing or settings.landing_dir).resolve()
+    location = landing or settings.landing
+    if is_remote(location):
+        from chitieu.ingest.storage import ingest_remote_one
+
+        url = warehouse_url(settings)
+        ensure_schema(url)
+        return ingest_remote_one(rel_path, url, settings, str(location))
+    root = Path(location).resolve()
     submission_path(root, rel_path)  # raises before anything outside the landing area is read
     url = warehouse_url(settings)
     ensure_schema(url)
@@ -124,7 +132,7 @@ def _ingest_all(
 
 
 def ingest_landing(
-    landing: Path | None = None,
+    landing: Path | str | None = None,
     settings: Settings | None = None,
     progress: Progress = print,
     jobs: int | None = None,
@@ -132,8 +140,14 @@ def ingest_landing(
     """Ingest every new file of the landing area, `jobs` files at a time (default
     `default_jobs()`)."""
     settings = settings or load_settings()
-    root = landing or settings.landing_dir
-    found = discover(root, settings.settle_seconds)
+    location = landing or settings.landing
+    if is_remote(location):  # s3://bucket/prefix: chitieu.ingest.storage
+        from chitieu.ingest.storage import ingest_remote
+
+        url = warehouse_url(settings)
+        ensure_schema(url)
+        return ingest_remote(str(location), settings, url, progress, jobs or default_jobs())
+    found = discover(Path(location), settings.settle_seconds)
     summary = IngestSummary(
         str(found.root),
         str(settings.quarantine_dir),
