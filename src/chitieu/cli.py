@@ -51,7 +51,7 @@ def cmd_db(args: argparse.Namespace) -> int:
     elif args.action == "up":
         url = db.warehouse_url(settings)
         db.airflow_url(settings)
-        _say(f"warehouse database ready: {url}")
+        _say(f"warehouse database ready: {db.display_url(url)}")
     elif args.action == "down":
         if settings.db_url:
             _say("CHITIEU_DB_URL is set: an external server is in use, nothing to stop")
@@ -112,7 +112,7 @@ def cmd_manifest(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from chitieu.db import warehouse_url
+    from chitieu.db import display_url, warehouse_url
     from chitieu.demo import write_demo_landing
     from chitieu.pipeline import run
 
@@ -127,7 +127,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         _say(line)
     url = warehouse_url(settings)
     _say(f"done in {time.monotonic() - started:.0f} s. Query the marts:")
-    _say(f"  psql \"{url}\" -c 'select * from marts.target_gap limit 5'")
+    # A message, not a query (S608); the URL with any password masked.
+    _say(f"  psql \"{display_url(url)}\" -c 'select * from marts.target_gap limit 5'")  # noqa: S608
     _say('  (or: psql "$(.venv/bin/chitieu db url)" …)')
     from chitieu.report.render import write_demo_brief
 

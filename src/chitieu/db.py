@@ -29,6 +29,17 @@ def with_database(url: str, database: str) -> str:
     return urlunsplit(parts._replace(path="/" + database))
 
 
+def display_url(url: str) -> str:
+    """The URL to print or log: its password, if any, masked (the URL itself stays in the
+    environment, where it came from)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+
+
 def database_of(url: str) -> str:
     return urlsplit(url).path.lstrip("/") or "postgres"
 
