@@ -133,7 +133,7 @@ def test_no_credentials_are_committed() -> None:
     leaks = []
     for name in filter(None, tracked):
         path = REPO / name
-        if not path.is_file():
+        if not path.is_file() or name == "tests/test_security.py":  # its examples are made up
             continue
         text = path.read_bytes().decode("utf-8", errors="replace")
         for match in url_with_password.finditer(text):
