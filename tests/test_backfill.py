@@ -1,0 +1,213 @@
+"""Backfills rebuild the marts of a range of months from the files already loaded.
+
+Three nights of files (January, February, March 2024, with a quarterly report and a
+correction) go through the nightly path; its published marts are the reference. The
+candidate schema a backfill starts from holds an older build, in which a January row is
+spoilt first: no newer submission touches that row, so only really rebuilding January
+repairs it, and the published marts can equal the nightly ones only if the backfill did.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from chitieu import cli
+from chitieu.airflow_env import airflow_environment, prepare
+from chitieu.db import airflow_url
+from chitieu.pipeline import run
+from chitieu.publish import CANDIDATE, PREVIOUS, PUBLISHED
+from tests.conftest import Warehouse
+from tests.landing_files import at, write_submission
+from tests.test_marts import checksums
+
+pytestmark = pytest.mark.slow
+
+INTAKE = "DVC_ONLINE_INTAKE_RATE"
+EID = "EID_ACTIVATED_RATE"  # a value without numerator/denominator: no dbt test notices +1
+RANK = "PROVINCE_SERVICE_INDEX_RANK"
+
+NIGHTS: list[list[tuple[str, list[str], str]]] = [
+    [
+        ("40/CA/CA_40_2024-01.csv", [f"40,CA,2024-01,{INTAKE},500,1000,,"], "2024-02-03"),
+        ("49/CA/CA_49_2024-01.csv", [f"49,CA,2024-01,{EID},,,40,"], "2024-02-04"),
+    ],
+    [
+        ("40/CA/CA_40_2024-02.csv", [f"40,CA,2024-02,{INTAKE},550,1000,,"], "2024-03-03"),
+        ("49/CA/CA_49_2024-02.csv", [f"49,CA,2024-02,{EID},,,42,"], "2024-03-05"),
+    ],
+    [
+        ("40/CA/CA_40_2024-03.csv", [f"40,CA,2024-03,{INTAKE},610,1000,,"], "2024-04-02"),
+        ("40/VPUBND/VPUBND_40_2024Q1.csv", [f"40,VPUBND,2024-Q1,{RANK},,63,30,"], "2024-04-04"),
+        (
+            "40/CA/CA_40_2024-01_dinhchinh.csv",
+            [f"40,CA,2024-01,{INTAKE},520,1000,,đính chính"],
+            "2024-04-05",
+        ),
+    ],
+]
+
+
+def _quiet(_line: str) -> None:
+    pass
+
+
+def _nightly_runs(wh: Warehouse) -> dict[str, str]:
+    """Each night's files, then `chitieu run`: the published marts' checksums after the last."""
+    for night in NIGHTS:
+        for rel, rows, day in night:
+            write_submission(wh.landing, rel, rows, at(day))
+        summary = run(wh.landing, wh.settings, progress=_quiet)
+        assert summary.ingest.counts["accepted"] == len(night), summary.ingest.lines()
+    return checksums(wh, PUBLISHED)
+
+
+def _spoil_january(wh: Warehouse) -> None:
+    with psycopg.connect(wh.url) as conn:
+        spoilt = conn.execute(
+            f"update {CANDIDATE}.fct_indicator_value set value = value + 1"
+            " where province_code = '49' and period = '2024-01'"
+        ).rowcount
+    assert spoilt == 1
+
+
+def _published_build(wh: Warehouse) -> tuple[str, bool]:
+    build_id, validated = wh.query(
+        f"select build_id, validated_at is not null from {PUBLISHED}.build_info"
+    )[0]
+    return build_id, validated
+
+
+def test_chitieu_backfill_gives_the_nightly_marts_and_twice_changes_nothing(
+    warehouse: Warehouse, capsys: pytest.CaptureFixture[str]
+) -> None:
+    wh = warehouse
+    nightly = _nightly_runs(wh)
+    files = wh.query("select count(*) from raw.submission_file")
+    nightly_build = _published_build(wh)
+    _spoil_january(wh)
+
+    started = time.monotonic()
+    assert cli.main(["backfill", "--from", "2024-01", "--to", "2024-02"]) == 0
+    took = time.monotonic() - started
+    assert "backfill of 2024-01 … 2024-02 done" in capsys.readouterr().out
+    print(f"chitieu backfill: {took:.0f} s")
+    assert checksums(wh, PUBLISHED) == nightly
+    # Gated and published as a build of its own; nothing was ingested.
+    backfilled = _published_build(wh)
+    assert backfilled[1] and backfilled[0] != nightly_build[0]
+    assert wh.query("select count(*) from raw.submission_file") == files
+
+    # Again: the same marts (from the older build the rotation now puts in the candidate).
+    assert cli.main(["backfill", "--from", "2024-01", "--to", "2024-02"]) == 0
+    assert checksums(wh, PUBLISHED) == nightly
+    assert _published_build(wh)[0] != backfilled[0]
+
+
+def test_backfill_refuses_months_that_are_not_months(warehouse: Warehouse) -> None:
+    assert cli.main(["backfill", "--from", "2024-13", "--to", "2024-02"]) == 1
+    assert cli.main(["backfill", "--from", "2024-03", "--to", "2024-02"]) == 1
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _airflow_rows(wh: Warehouse, query: str) -> list[tuple]:
+    with psycopg.connect(airflow_url(wh.settings)) as conn:
+        return conn.execute(query).fetchall()  # type: ignore[arg-type]
+
+
+def _start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
+    airflow = str(Path(sys.executable).parent / "airflow")
+    handle = log.open("w")
+    return subprocess.Popen([airflow, *args], env=env, stdout=handle, stderr=subprocess.STDOUT)
+
+
+def _wait_for_backfill(wh: Warehouse, runs: int, timeout: float) -> list[tuple]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        states = _airflow_rows(
+            wh,
+            "select logical_date, run_type, state from dag_run where dag_id = 'chitieu_nightly'"
+            " and backfill_id is not null order by logical_date",
+        )
+        if len(states) == runs and all(s in ("success", "failed") for _, _, s in states):
+            return states
+        time.sleep(5)
+    raise AssertionError(f"backfill not done after {timeout:.0f} s: {states}")
+
+
+def test_airflow_backfill_rebuilds_each_runs_month(warehouse: Warehouse, tmp_path: Path) -> None:
+    """`airflow backfill create`, executed by a real scheduler (LocalExecutor) with the
+    api-server its task processes report to: one run per logical date, each rebuilding the
+    month of its date from the files already loaded."""
+    wh = warehouse
+    nightly = _nightly_runs(wh)
+    files = wh.query("select count(*) from raw.submission_file")
+    _spoil_january(wh)
+
+    port = _free_port()
+    env = {
+        **os.environ,
+        **airflow_environment(wh.settings),
+        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
+        "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(24),
+        # Only the backfill's runs: no run for today's date from the cron schedule.
+        "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",
+        "AIRFLOW__CORE__PARALLELISM": "4",
+    }
+    prepare(wh.settings)
+    airflow = [str(Path(sys.executable).parent / "airflow")]
+    for args in (["dags", "reserialize"], ["dags", "unpause", "chitieu_nightly"]):
+        subprocess.run([*airflow, *args], env=env, check=True, capture_output=True)
+    server = _start(
+        ["api-server", "--host", "127.0.0.1", "--port", str(port)], env, tmp_path / "api.log"
+    )
+    scheduler = _start(["scheduler"], env, tmp_path / "scheduler.log")
+    try:
+        started = time.monotonic()
+        # 01:00 on 31 January and on 1 February (Asia/Ho_Chi_Minh): January, then February.
+        subprocess.run(
+            [*airflow, "backfill", "create", "--dag-id", "chitieu_nightly",
+             "--from-date", "2024-01-31T00:00:00+07:00",
+             "--to-date", "2024-02-01T02:00:00+07:00",
+             "--max-active-runs", "1"],
+            env=env, check=True, capture_output=True,
+        )  # fmt: skip
+        states = _wait_for_backfill(wh, runs=2, timeout=1500)
+        print(f"airflow backfill of 2 runs: {time.monotonic() - started:.0f} s")
+    finally:
+        for process in (scheduler, server):
+            process.terminate()
+        for process in (scheduler, server):
+            process.wait(timeout=60)
+    logs = (tmp_path / "scheduler.log").read_text(errors="replace")[-3000:]
+    assert [(run_type, state) for _, run_type, state in states] == [
+        ("backfill", "success"),
+        ("backfill", "success"),
+    ], logs
+
+    # The January run repaired January and published; the February run built on from there.
+    assert checksums(wh, PUBLISHED) == nightly
+    assert checksums(wh, PREVIOUS) == nightly
+    assert wh.query("select count(*) from raw.submission_file") == files
+    tasks = _airflow_rows(
+        wh,
+        "select task_id, state from task_instance where dag_id = 'chitieu_nightly'"
+        " and run_id in (select run_id from dag_run where backfill_id is not null)",
+    )
+    assert ("dbt_marts.fct_indicator_value_model_build", "success") in tasks
+    assert ("publish", "success") in tasks
+    assert not [t for t, s in tasks if t == "ingest_file" and s == "success"]
