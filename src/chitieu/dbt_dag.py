@@ -103,12 +103,14 @@ def marts_task_group(**task_group_args: Any) -> Any:
             # A test reading several models runs once all of them are built, not after the
             # first with the others still holding the older build.
             should_detach_multiple_parents_tests=True,
+            # The marts' Assets are emitted by publish, once they are validated. (Cosmos
+            # takes this from RenderConfig, overriding operator_args; emitted per model, the
+            # URIs of a Unix-socket database have no host and fail every task.)
+            emit_datasets=False,
         ),
         operator_args={
             "interceptors": [prepare_dbt_task],
             "install_deps": False,
-            # The marts' Assets are emitted by publish, once they are validated.
-            "emit_datasets": False,
         },
         **task_group_args,
     )
