@@ -66,15 +66,15 @@ def _write(path: Path, lines: list[str] | None, submitted: datetime) -> None:
 
 
 def write_unit_reports(
-    landing: Path, provinces: int, files_per_province: int, seed: int = 7
+    landing: Path, provinces: int, files_per_province: int, seed: int = 7, skip: int = 0
 ) -> dict[str, int]:
-    """`files_per_province` small reports from each of the first `provinces` provinces: one
-    file per unit and month (2024-12, then 2024-11, ...), with every monthly rate the unit may
-    report. Returns {path: rows}."""
+    """`files_per_province` small reports from each of `provinces` provinces (after the first
+    `skip`): one file per unit and month (2024-12, then 2024-11, ...), with every monthly rate
+    the unit may report. Returns {path: rows}."""
     rng = random.Random(seed)
     written: dict[str, int] = {}
     units = [u for u, codes in monthly_rates().items() if codes]
-    for province in current_provinces()[:provinces]:
+    for province in current_provinces()[skip : skip + provinces]:
         for number in range(files_per_province):
             unit = units[number % len(units)]
             period = months(2024, number // len(units) + 1)[-1]
@@ -85,9 +85,12 @@ def write_unit_reports(
     return written
 
 
-def write_large_report(landing: Path, rel: str, rows: int, seed: int = 11) -> int:
+def write_large_report(
+    landing: Path, rel: str, rows: int, last_year: int = 2024, seed: int = 11
+) -> int:
     """One file of `rows` rows with unique keys: every province × unit × monthly rate, month
-    after month back from 2024-12. Written line by line, so its size costs no memory."""
+    after month back from December of `last_year`. Written line by line, so its size costs
+    no memory."""
     rng = random.Random(seed)
     path = landing / rel
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -96,7 +99,7 @@ def write_large_report(landing: Path, rel: str, rows: int, seed: int = 11) -> in
     written = 0
     with path.open("w", encoding="utf-8") as handle:
         handle.write(HEADER + "\n")
-        for period in months(2024, rows // per_month + 1):
+        for period in months(last_year, rows // per_month + 1):
             for province in current_provinces():
                 for unit, code in pairs:
                     handle.write(_rate_row(rng, province, unit, period, code) + "\n")

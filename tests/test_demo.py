@@ -28,12 +28,12 @@ CONTRACT_COLUMNS = {
 }  # fmt: skip
 
 
-def mart_checksums(wh: Warehouse) -> dict[str, str]:
-    """md5 over every row of every published mart, in a stable order."""
+def mart_checksums(wh: Warehouse, schema: str = "marts") -> dict[str, str]:
+    """md5 over every row of every published mart (or of `schema`), in a stable order."""
     return {
         name: wh.query(
             "select count(*) || ':' || "
-            f"md5(coalesce(string_agg(t::text, '|' order by t::text), '')) from marts.{name} t"
+            f"md5(coalesce(string_agg(t::text, '|' order by t::text), '')) from {schema}.{name} t"
         )[0][0]
         for name in MARTS
     }

@@ -376,6 +376,8 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from psycopg import OperationalError
+
     from chitieu.errors import UserFacingError
 
     args = parser().parse_args(argv)
@@ -388,6 +390,12 @@ def main(argv: list[str] | None = None) -> int:
     except UserFacingError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except (ConnectionError, OperationalError) as exc:
+        # Infrastructure, not data: every file and the publication are one transaction
+        # each, so nothing partial was kept and running again is the whole fix.
+        detail = " ".join(str(exc).split())  # one line, for logs and alerts
+        print(f"error: lost the connection to the database ({detail}); run again", file=sys.stderr)
+        return 75  # EX_TEMPFAIL
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
