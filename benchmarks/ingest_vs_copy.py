@@ -18,6 +18,9 @@ time are that step's alone:
   all`: its primary key): what the database alone costs for our table.
 - raw_text: the file's bytes streamed straight into `COPY ... FROM STDIN (FORMAT csv)`, no
   Python per row at all.
+- to_sql: what a typical tutorial pipeline does, `pandas.read_csv` then
+  `DataFrame.to_sql` (SQLAlchemy's default driver, psycopg2) into an unindexed table, on the first
+  `TO_SQL_ROWS` rows only (it is slow): compared in rows/s (target: ours ≥ 10× faster).
 
 Figures are printed and merged by name into bench-results.json (entries
 {"name", "value", "unit", "baseline", "ratio"}), beside other benchmarks' entries. The
@@ -29,19 +32,15 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
 import random
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-SEEDS = REPO / "dbt_project" / "seeds"
-RESULTS = REPO / "bench-results.json"
+from _common import RESULTS, SEEDS, embedded_home, entry, merge_results
+
 HEADER = (
     "province_code",
     "unit_code",
@@ -56,7 +55,9 @@ LAST_YEAR = 2024  # every period ends by 2024-12-31, long before the file's date
 FIRST_YEAR = 1900  # the contract's earliest year
 BASELINE_TABLE = "bench.copy_baseline"
 TARGET_RATIO = 2.0
-STEPS = ("raw_text", "raw", "raw_constrained", "ours")
+STEPS = ("raw_text", "raw", "raw_constrained", "to_sql", "ours")
+TO_SQL_ROWS = 100_000
+TO_SQL_TARGET = 10.0
 TARGET_RSS_MB = 300.0
 
 
@@ -229,6 +230,26 @@ def _child_raw_text(url: str, csv_path: Path) -> dict[str, object]:
     return {"seconds": seconds, "cpu_s": cpu, "rows": rows, "rss_mb": _peak_rss_mb()}
 
 
+def _child_to_sql(url: str, csv_path: Path) -> dict[str, object]:
+    """pandas.read_csv → DataFrame.to_sql (SQLAlchemy's default inserts), first rows only."""
+    import pandas
+    import sqlalchemy
+
+    # SQLAlchemy's default PostgreSQL driver (psycopg2), as a tutorial's engine URL gets.
+    engine = sqlalchemy.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sqlalchemy.text("create schema if not exists bench"))
+    cpu, started = _cpu_s(), time.perf_counter()
+    frame = pandas.read_csv(csv_path, nrows=TO_SQL_ROWS, dtype=str, keep_default_na=False)
+    frame.to_sql("to_sql_baseline", engine, schema="bench", if_exists="replace",
+                        index=False, chunksize=10_000)  # fmt: skip
+    seconds, cpu = time.perf_counter() - started, _cpu_s() - cpu
+    with engine.begin() as conn:
+        conn.execute(sqlalchemy.text("drop table bench.to_sql_baseline"))
+    engine.dispose()
+    return {"seconds": seconds, "cpu_s": cpu, "rows": len(frame), "rss_mb": _peak_rss_mb()}
+
+
 def _run_child(step: str, url: str, csv_path: Path, scratch: Path, profile: bool) -> dict:
     command = [sys.executable, __file__, "--child", step, "--url", url, "--csv", str(csv_path)]
     command += ["--scratch", str(scratch)]
@@ -244,6 +265,7 @@ def _child_main(args: argparse.Namespace) -> None:
         "raw": lambda: _child_raw(args.url, args.csv),
         "raw_text": lambda: _child_raw_text(args.url, args.csv),
         "raw_constrained": lambda: _child_raw(args.url, args.csv, constrained=True),
+        "to_sql": lambda: _child_to_sql(args.url, args.csv),
     }
     if args.profile:
         import cProfile
@@ -261,23 +283,6 @@ def _child_main(args: argparse.Namespace) -> None:
 # --- the run ---------------------------------------------------------------------------------
 
 
-def merge_results(entries: list[dict[str, object]], path: Path = RESULTS) -> None:
-    """Add or replace entries by name in bench-results.json, keeping other benchmarks'."""
-    existing: list[dict[str, object]] = []
-    if path.exists():
-        existing = json.loads(path.read_text(encoding="utf-8"))
-    names = {entry["name"] for entry in entries}
-    merged = [entry for entry in existing if entry.get("name") not in names] + entries
-    path.write_text(json.dumps(merged, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-
-
-def _entry(name: str, value: float, unit: str, baseline: float | None = None) -> dict:
-    ratio = round(value / baseline, 3) if baseline else None
-    baseline_value = None if baseline is None else round(baseline, 3)
-    return {"name": name, "value": round(value, 3), "unit": unit, "baseline": baseline_value,
-            "ratio": ratio}  # fmt: skip
-
-
 def bench_size(rows: int, url: str, scratch: Path, profile: bool) -> list[dict]:
     landing = scratch / f"landing-{rows}"
     landing.mkdir()
@@ -292,8 +297,9 @@ def bench_size(rows: int, url: str, scratch: Path, profile: bool) -> list[dict]:
     for step in STEPS:
         figures[step] = _run_child(step, url, csv_path, scratch, profile and step == "ours")
         f = figures[step]
-        assert f["rows"] == rows, (step, f["rows"], rows)
-        print(f"  {step:<15} {f['seconds']:7.2f} s  {rows / f['seconds']:>10,.0f} rows/s"
+        assert f["rows"] == _rows_of(step, rows), (step, f["rows"], rows)
+        f["rows_per_s"] = f["rows"] / f["seconds"]
+        print(f"  {step:<15} {f['seconds']:7.2f} s  {f['rows_per_s']:>10,.0f} rows/s"
               f"  client CPU {f['cpu_s']:6.2f} s  peak RSS {f['rss_mb']:6.1f} MB")  # fmt: skip
     ours, raw = figures["ours"], figures["raw"]
     text, constrained = figures["raw_text"], figures["raw_constrained"]
@@ -301,24 +307,37 @@ def bench_size(rows: int, url: str, scratch: Path, profile: bool) -> list[dict]:
     print(f"  ratio ours/raw (time) {ratio:.2f}  (target ≤ {TARGET_RATIO:g}); "
           f"ours/raw_text {ours['seconds'] / text['seconds']:.2f}; "
           f"ours/raw_constrained {ours['seconds'] / constrained['seconds']:.2f}")  # fmt: skip
+    speedup = ours["rows_per_s"] / figures["to_sql"]["rows_per_s"]
+    print(f"  ours vs pandas to_sql (rows/s, on its first {TO_SQL_ROWS:,} rows): {speedup:.1f}x "
+          f"faster (target ≥ {TO_SQL_TARGET:g}x)")  # fmt: skip
     print(f"  ours peak RSS {ours['rss_mb']:.1f} MB (target < {TARGET_RSS_MB:g} MB)")
     csv_path.unlink()
     suffix = f"{rows // 1000}k" if rows < 1_000_000 else f"{rows / 1e6:g}M"
     return [
-        _entry(
+        entry(
             f"ingest_rows_per_s_{suffix}", rows / ours["seconds"], "rows/s", rows / raw["seconds"]
         ),
-        _entry(f"ingest_seconds_{suffix}", ours["seconds"], "s", raw["seconds"]),
-        _entry(
+        entry(f"ingest_seconds_{suffix}", ours["seconds"], "s", raw["seconds"]),
+        entry(
             f"ingest_seconds_vs_constrained_copy_{suffix}",
             ours["seconds"],
             "s",
             constrained["seconds"],
         ),
-        _entry(f"ingest_client_cpu_s_{suffix}", ours["cpu_s"], "s", raw["cpu_s"]),
-        _entry(f"ingest_peak_rss_mb_{suffix}", ours["rss_mb"], "MB", raw["rss_mb"]),
-        _entry(f"copy_text_rows_per_s_{suffix}", rows / text["seconds"], "rows/s"),
+        entry(f"ingest_client_cpu_s_{suffix}", ours["cpu_s"], "s", raw["cpu_s"]),
+        entry(f"ingest_peak_rss_mb_{suffix}", ours["rss_mb"], "MB", raw["rss_mb"]),
+        entry(f"copy_text_rows_per_s_{suffix}", rows / text["seconds"], "rows/s"),
+        entry(
+            f"ingest_rows_per_s_vs_to_sql_{suffix}",
+            ours["rows_per_s"],
+            "rows/s",
+            figures["to_sql"]["rows_per_s"],
+        ),
     ]
+
+
+def _rows_of(step: str, rows: int) -> int:
+    return min(rows, TO_SQL_ROWS) if step == "to_sql" else rows
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -335,27 +354,18 @@ def main(argv: list[str] | None = None) -> None:
         _child_main(args)
         return
 
-    # A short home: the embedded server's Unix socket path must stay under ~107 bytes.
-    scratch = Path(tempfile.mkdtemp(prefix="ctb-"))
-    os.environ["CHITIEU_HOME"] = str(scratch)
-    for name in ("CHITIEU_DB_URL", "CHITIEU_LANDING_DIR", "CHITIEU_QUARANTINE_DIR"):
-        os.environ.pop(name, None)
-    from chitieu.config import load_settings
-    from chitieu.db import stop_embedded, warehouse_url
+    with embedded_home() as scratch:
+        from chitieu.config import load_settings
+        from chitieu.db import warehouse_url
 
-    settings = load_settings()
-    try:
-        url = warehouse_url(settings)
+        url = warehouse_url(load_settings())
         print(f"embedded PostgreSQL under {scratch}; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
         entries = []
         for rows in args.rows:
             entries += bench_size(rows, url, scratch, args.profile)
-        if not args.no_results:
-            merge_results(entries)
-            print(f"\nwrote {len(entries)} entries to {RESULTS.name}")
-    finally:
-        stop_embedded(settings)
-        shutil.rmtree(scratch, ignore_errors=True)
+    if not args.no_results:
+        merge_results(entries)
+        print(f"\nwrote {len(entries)} entries to {RESULTS.name}")
 
 
 if __name__ == "__main__":

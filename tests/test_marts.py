@@ -200,3 +200,20 @@ def test_catching_up_from_an_older_build_equals_a_full_refresh(
         f" from {CANDIDATE}.submission_completeness"
     ) == [(True, True)]
     assert f"through_submission_id={max_submission_id(wh)}" in (state(wh, CANDIDATE) or "")
+
+
+def test_dbt_unit_tests_pass(warehouse: Warehouse) -> None:
+    """The gap, risk and ranking logic against the hand-computed cases in the models' YAML
+    (nightly builds leave dbt's unit tests out: they test the code, not the data)."""
+    from chitieu.transform import run_dbt
+
+    wh = warehouse
+    pipeline.build_staging(wh.settings, wh.url, _quiet)
+    pipeline.build_marts(wh.settings, wh.url, _quiet)
+    context = pipeline.marts_dbt_context(wh.settings, wh.url)
+    args = ["test", "--select", "test_type:unit"]
+    results = run_dbt(wh.settings, wh.url, args, context.vars, context.role).result.results
+    statuses = {r.node.unique_id: str(r.status) for r in results}
+    assert len(statuses) >= 11
+    assert set(statuses.values()) == {"pass"}, statuses
+    assert all(uid.startswith("unit_test.") for uid in statuses)

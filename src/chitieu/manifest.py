@@ -25,7 +25,8 @@ def manifest_path(settings: Settings | None = None) -> Path:
     return settings.dbt_project_dir / MANIFEST_RELPATH
 
 
-def _newest_source(project: Path) -> float:
+def newest_source(project: Path) -> float:
+    """The latest modification time of the files the project's graph comes from."""
     newest = 0.0
     for name in _SOURCES:
         root = project / name
@@ -37,7 +38,7 @@ def _newest_source(project: Path) -> float:
 def manifest_is_current(settings: Settings | None = None) -> bool:
     settings = settings or load_settings()
     path = manifest_path(settings)
-    return path.exists() and path.stat().st_mtime >= _newest_source(settings.dbt_project_dir)
+    return path.exists() and path.stat().st_mtime >= newest_source(settings.dbt_project_dir)
 
 
 def write_manifest(settings: Settings | None = None) -> Path:

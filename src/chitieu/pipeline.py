@@ -189,7 +189,9 @@ def build_marts(
     candidate schema holds (see publish), or from nothing with `full_refresh`; with `months`,
     also rebuild the rows of the periods ending in those months."""
     progress(f"dbt: intermediate models and candidate marts (schema {CANDIDATE}), with tests")
-    args = ["build", "--select", "intermediate", "marts"]
+    # Unit tests check the logic, not the data: they run in the test suite
+    # (tests/test_marts.py), not on every night (dbt's advice for production builds).
+    args = ["build", "--select", "intermediate", "marts", "--exclude-resource-type", "unit_test"]
     if full_refresh:
         drop_candidate(url)
         args.append("--full-refresh")

@@ -71,15 +71,54 @@ def run_dbt(
     args: Sequence[str],
     dbt_vars: dict[str, object] | None = None,
     role: str = "",
-) -> None:
-    """Invoke dbt (as `role` when given); raises `TransformError` naming what failed."""
+) -> Any:
+    """Invoke dbt (as `role` when given) and return its dbtRunnerResult; raises
+    `TransformError` naming what failed."""
     from dbt.cli.main import dbtRunner
 
-    os.environ.update(dbt_env(url, role))
-    result = dbtRunner().invoke(dbt_args(settings, args, dbt_vars or {}))
-    if result.success:
-        return
-    raise_for_failure(result, args[:1])
+    env = dbt_env(url, role)
+    os.environ.update(env)
+    dbt_vars = dbt_vars or {}
+    manifest = _parsed_manifest(settings, env, dbt_vars) if args[0] in _USE_MANIFEST else None
+    result = dbtRunner(manifest=manifest).invoke(dbt_args(settings, args, dbt_vars))
+    if not result.success:
+        raise_for_failure(result, args[:1])
+    return result
+
+
+# Commands that take a parsed project; `docs` reads dbt's own artifacts and parses itself.
+_USE_MANIFEST = frozenset({"build", "run", "test", "seed", "run-operation", "compile"})
+_manifests: dict[str, Any] = {}
+
+
+def _parsed_manifest(settings: Settings, env: dict[str, str], dbt_vars: dict[str, object]) -> Any:
+    """The project parsed once per connection, vars and project files, for this process.
+
+    A nightly run invokes dbt four times (staging, the incremental state's two
+    run-operations, the marts) and each invocation would parse the whole project again:
+    dbt's partial parsing starts over whenever the connection differs from the last
+    parse's, so every database (each test's, each warehouse) paid the full parse. dbt takes
+    a parsed manifest to skip it (`dbtRunner(manifest=...)`). The key holds what parsing
+    reads: the connection (nodes carry their database), the vars (schemas come from them)
+    and the project's files (a changed seed or model must be parsed again)."""
+    from chitieu.manifest import newest_source
+
+    key = json.dumps(
+        [env, dbt_vars, str(settings.dbt_project_dir), newest_source(settings.dbt_project_dir)],
+        sort_keys=True,
+        default=str,
+    )
+    manifest = _manifests.get(key)
+    if manifest is None:
+        from dbt.cli.main import dbtRunner
+
+        result = dbtRunner().invoke(dbt_args(settings, ["parse"], dbt_vars))
+        if not result.success:
+            raise_for_failure(result, ["parse"])
+        manifest = result.result
+        _manifests.clear()  # one project at a time: a manifest is megabytes
+        _manifests[key] = manifest
+    return manifest
 
 
 def raise_for_failure(result: Any, what: Sequence[str]) -> None:
