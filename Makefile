@@ -67,9 +67,15 @@ chromium: ## install headless Chromium (Debian/Ubuntu): PDF/PNG of the progress 
 	@echo "chromium: $$(command -v chromium || command -v chromium-browser)"
 
 # Each script starts its own embedded PostgreSQL under a temp dir and merges its figures into
-# bench-results.json (entries {name, value, unit, baseline, ratio}).
-bench: $(SYNCED) ## run every benchmarks/*.py (ingest vs raw COPY, peak memory); bench-results.json
-	@set -e; for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python $$script; done
+# bench-results.json (entries {name, value, unit, baseline, ratio}); the table is printed last.
+# `make bench BENCH_SCALES="1 10"` adds the scaling run (national dataset with 10x the history).
+BENCH_ROWS ?= 250000 1000000
+BENCH_SCALES ?= 1
+bench: $(SYNCED) ## every benchmark (ingest vs COPY/to_sql, build, gates, night run, DAG parse); bench-results.json
+	$(BIN)/python benchmarks/ingest_vs_copy.py --rows $(BENCH_ROWS)
+	$(BIN)/python benchmarks/warehouse_build.py --scales $(BENCH_SCALES)
+	$(BIN)/python benchmarks/dag_parse.py
+	@$(BIN)/python benchmarks/table.py
 
 db-down: $(SYNCED) ## stop the embedded PostgreSQL
 	$(BIN)/chitieu db down

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -144,6 +145,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--scales", type=int, nargs="+", default=[1, 10])
     parser.add_argument("--no-results", action="store_true", help="do not write bench-results")
     args = parser.parse_args(argv)
+    os.environ["DBT_QUIET"] = "true"  # dbt's per-model lines would bury the figures
     started = time.perf_counter()
     figures = {scale: bench_scale(scale) for scale in args.scales}
     entries = [item for scale, f in figures.items() for item in _entries(scale, f)]

@@ -214,6 +214,6 @@ def test_dbt_unit_tests_pass(warehouse: Warehouse) -> None:
     args = ["test", "--select", "test_type:unit"]
     results = run_dbt(wh.settings, wh.url, args, context.vars, context.role).result.results
     statuses = {r.node.unique_id: str(r.status) for r in results}
-    assert len(statuses) >= 11
+    assert len(statuses) >= 12
     assert set(statuses.values()) == {"pass"}, statuses
     assert all(uid.startswith("unit_test.") for uid in statuses)
