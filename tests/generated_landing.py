@@ -102,9 +102,9 @@ def write_large_report(
         for period in months(last_year, rows // per_month + 1):
             for province in current_provinces():
                 for unit, code in pairs:
-                    handle.write(_rate_row(rng, province, unit, period, code) + "\n")
-                    written += 1
-                    if written == rows:
-                        _write(path, None, SUBMITTED)
-                        return written
-    raise AssertionError("unreachable: enough months were generated")
+                    if written < rows:
+                        handle.write(_rate_row(rng, province, unit, period, code) + "\n")
+                        written += 1
+    # Only once closed: the last write would otherwise stamp the file with the current time.
+    _write(path, None, SUBMITTED)
+    return written

@@ -36,7 +36,7 @@ from tests.test_demo import mart_checksums
 pytestmark = pytest.mark.slow
 
 BIG = "96/CA/CA_96_lich_su_2018-2023.csv"  # history resent in one large file
-BIG_ROWS = 80_000  # enough for its COPY to be seen in progress, small for the build
+BIG_ROWS = 40_000  # enough for its COPY to be seen in progress, small for the build
 WAIT_S = 300.0  # for a kill point or a run to finish, on a loaded 2-core machine
 
 
