@@ -7,6 +7,8 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from chitieu.ingest.run import ingest_landing
 from chitieu.national import (
     HISTORY_MONTHS,
@@ -69,3 +71,15 @@ def test_scale_multiplies_the_history() -> None:
     months = history_months(10)
     assert len(months) == 10 * HISTORY_MONTHS
     assert months[-1] == history_months(1)[-1]  # the same last month at every scale
+
+
+def test_chitieu_generate_writes_history_and_nights(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from chitieu.cli import main
+
+    assert main(["generate", "--out", str(tmp_path), "--nights", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "history: 421 files, 74,417 rows (36 months)" in out
+    assert "night 1: 37 files" in out
+    assert len(list(tmp_path.rglob("*.csv"))) == 421 + 37

@@ -48,7 +48,9 @@
                     {{ values_loaded }}.period
                 order by
                     {{ files }}.submitted_at desc,
-                    {{ files }}.file_path desc,
+                    -- byte order, as the loader compares paths: the same winner whatever
+                    -- the database's collation
+                    {{ files }}.file_path collate "C" desc,
                     {{ files }}.submission_id desc
             ) as recency_rank,
             min({{ files }}.submitted_at) over (

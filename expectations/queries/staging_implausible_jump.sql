@@ -17,7 +17,7 @@ with latest as (
     where coalesce(v.reported_value, 100.0 * v.numerator / nullif(v.denominator, 0)) is not null
     order by
         v.province_code, v.unit_code, v.indicator_code, v.period,
-        f.submitted_at desc, f.file_path desc
+        f.submitted_at desc, f.file_path collate "C" desc
 ),
 
 changes as (

@@ -136,6 +136,21 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_generate(args: argparse.Namespace) -> int:
+    from chitieu.national import load_dataset, row_count, write_history, write_night
+
+    settings = load_settings()
+    out = Path(args.out)
+    data = load_dataset(settings.seeds_dir, args.seed)
+    files = write_history(out, data, args.scale)
+    _say(f"history: {len(files)} files, {row_count(files):,} rows ({args.scale * 36} months)")
+    for night in range(1, args.nights + 1):
+        tonight = write_night(out, data, night)
+        _say(f"night {night}: {len(tonight)} files, {row_count(tonight):,} rows")
+    _say(f"written under {out}; load them with: chitieu run --landing {out}")
+    return 0
+
+
 def cmd_publish(args: argparse.Namespace) -> int:
     from chitieu.db import warehouse_url
     from chitieu.publish import publish, rollback
@@ -292,6 +307,22 @@ def parser() -> argparse.ArgumentParser:
     )
     manifest.add_argument("--force", action="store_true", help="rewrite it even when current")
     manifest.set_defaults(func=cmd_manifest)
+
+    generate = sub.add_parser(
+        "generate",
+        help="write a generated national dataset (34 provinces, 36 x SCALE months)",
+        description="Writes the national dataset the benchmarks load: 34 provinces x every "
+        "unit x every indicator, monthly and quarterly, with realistic trends, missing "
+        "reports, late reports and corrections, as one CSV per (province, quarter); then "
+        "the files of NIGHTS nights after it. Same seed, same bytes.",
+    )
+    generate.add_argument("--out", required=True, metavar="DIR", help="where to write")
+    generate.add_argument(
+        "--scale", type=int, default=1, help="multiply the history's length (default 1)"
+    )
+    generate.add_argument("--nights", type=int, default=0, help="nights after it (default 0)")
+    generate.add_argument("--seed", type=int, default=6, help="random seed (default 6)")
+    generate.set_defaults(func=cmd_generate)
 
     docs = sub.add_parser(
         "docs", help="generate the dbt docs of the warehouse (models, columns, lineage)"
