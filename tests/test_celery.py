@@ -53,6 +53,35 @@ def test_compose_uses_the_names_celery_environment_sets(warehouse: Warehouse) ->
         assert name in readme, name
 
 
+def test_celery_environment_defaults_and_shared_secret(
+    warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in (
+        "AIRFLOW__CELERY__BROKER_URL",
+        "AIRFLOW__CELERY__RESULT_BACKEND",
+        "AIRFLOW__API_AUTH__JWT_SECRET",
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL",
+    ):
+        monkeypatch.delenv(name, raising=False)  # fmt: skip
+    env = celery_environment(warehouse.settings)
+    assert env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
+    assert env["AIRFLOW__CELERY__BROKER_URL"] == "redis://127.0.0.1:6379/0"
+    metadata = env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
+    assert env["AIRFLOW__CELERY__RESULT_BACKEND"] == "db+" + metadata
+    # Every process started on this machine signs and checks task tokens with one secret.
+    secret = env["AIRFLOW__API_AUTH__JWT_SECRET"]
+    assert (
+        len(secret) >= 32
+        and celery_environment(warehouse.settings)["AIRFLOW__API_AUTH__JWT_SECRET"] == secret
+    )
+    monkeypatch.setenv("AIRFLOW__CELERY__BROKER_URL", "redis://broker.internal:6379/3")
+    assert celery_environment(warehouse.settings)["AIRFLOW__CELERY__BROKER_URL"].endswith("/3")
+    from chitieu.airflow_env import worker_hostname
+
+    monkeypatch.setenv(WORKER_NAME, "worker-7")
+    assert worker_hostname() == "worker-7"
+
+
 # --- Redis -----------------------------------------------------------------------------------
 
 
