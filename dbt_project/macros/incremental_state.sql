@@ -180,3 +180,22 @@
     {%- endset -%}
     {%- do run_query(statement) -%}
 {% endmacro %}
+
+{#- SQL: the rows of `relation` whose `keys` columns equal those of a row submitted after
+    the watermark: what an incremental model recomputes (every row when the model is not
+    incremental). A model calling this declares
+    `-- depends_on: ref('stg_raw__submission_values')`. -#}
+{% macro rows_with_touched_keys(relation, keys) -%}
+    select touched.*
+    from {{ relation }} as touched
+    {%- if is_incremental() %}
+        inner join (
+            select distinct {{ keys | join(', ') }}
+            from ({{ submission_values_since_watermark() }}) as new_values
+        ) as touched_keys
+            on
+            {%- for key in keys %}
+                {% if not loop.first %}and {% endif %}touched.{{ key }} = touched_keys.{{ key }}
+            {%- endfor %}
+    {%- endif %}
+{%- endmacro %}

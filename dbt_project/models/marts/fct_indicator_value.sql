@@ -15,41 +15,14 @@
 
 with
 
-{% if is_incremental() %}
-
-touched_keys as (
-
-    select distinct
-        new_values.province_code,
-        new_values.unit_code,
-        new_values.indicator_code,
-        new_values.period
-    from ({{ submission_values_since_watermark() }}) as new_values
-
-),
-
 values_loaded as (
 
-    select submission_values.*
-    from {{ ref('stg_raw__submission_values') }} as submission_values
-    inner join touched_keys
-        on
-            submission_values.province_code = touched_keys.province_code
-            and submission_values.unit_code = touched_keys.unit_code
-            and submission_values.indicator_code = touched_keys.indicator_code
-            and submission_values.period = touched_keys.period
+    {{ rows_with_touched_keys(
+        ref('stg_raw__submission_values'),
+        ['province_code', 'unit_code', 'indicator_code', 'period']
+    ) }}
 
 ),
-
-{% else %}
-
-values_loaded as (
-
-    select * from {{ ref('stg_raw__submission_values') }}
-
-),
-
-{% endif %}
 
 files as (
 

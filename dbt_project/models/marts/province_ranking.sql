@@ -26,37 +26,11 @@ units as (
 
 ),
 
-{% if is_incremental() %}
-
-changed_periods as (
-
-    select distinct
-        new_values.indicator_code,
-        new_values.period
-    from ({{ submission_values_since_watermark() }}) as new_values
-
-),
-
 facts as (
 
-    select facts.*
-    from {{ ref('fct_indicator_value') }} as facts
-    inner join changed_periods
-        on
-            facts.indicator_code = changed_periods.indicator_code
-            and facts.period = changed_periods.period
+    {{ rows_with_touched_keys(ref('fct_indicator_value'), ['indicator_code', 'period']) }}
 
 ),
-
-{% else %}
-
-facts as (
-
-    select * from {{ ref('fct_indicator_value') }}
-
-),
-
-{% endif %}
 
 province_level_facts as (
 

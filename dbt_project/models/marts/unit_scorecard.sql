@@ -13,54 +13,17 @@
 
 with
 
-{% if is_incremental() %}
-
-changed_periods as (
-
-    select distinct
-        new_values.province_code,
-        new_values.period
-    from ({{ submission_values_since_watermark() }}) as new_values
-
-),
-
 facts as (
 
-    select facts.*
-    from {{ ref('fct_indicator_value') }} as facts
-    inner join changed_periods
-        on
-            facts.province_code = changed_periods.province_code
-            and facts.period = changed_periods.period
+    {{ rows_with_touched_keys(ref('fct_indicator_value'), ['province_code', 'period']) }}
 
 ),
 
 gaps as (
 
-    select gaps.*
-    from {{ ref('target_gap') }} as gaps
-    inner join changed_periods
-        on
-            gaps.province_code = changed_periods.province_code
-            and gaps.period = changed_periods.period
+    {{ rows_with_touched_keys(ref('target_gap'), ['province_code', 'period']) }}
 
 ),
-
-{% else %}
-
-facts as (
-
-    select * from {{ ref('fct_indicator_value') }}
-
-),
-
-gaps as (
-
-    select * from {{ ref('target_gap') }}
-
-),
-
-{% endif %}
 
 reported as (
 
