@@ -134,6 +134,21 @@ def _start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
     return subprocess.Popen([airflow, *args], env=env, stdout=handle, stderr=subprocess.STDOUT)
 
 
+def _wait_for_api(port: int, server: subprocess.Popen, timeout: float = 300) -> None:
+    """Task processes report to the api-server's Execution API: a task started before it
+    answers fails (and is retried), so the backfill starts once it does."""
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and server.poll() is None:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/execution/health", timeout=5)
+            return
+        except OSError:
+            time.sleep(2)
+    raise AssertionError(f"the api-server does not answer on port {port}")
+
+
 def _wait_for_backfill(wh: Warehouse, runs: int, timeout: float) -> list[tuple]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -177,6 +192,7 @@ def test_airflow_backfill_rebuilds_each_runs_month(warehouse: Warehouse, tmp_pat
     )
     scheduler = _start(["scheduler"], env, tmp_path / "scheduler.log")
     try:
+        _wait_for_api(port, server)
         started = time.monotonic()
         # 01:00 on 31 January and on 1 February (Asia/Ho_Chi_Minh): January, then February.
         subprocess.run(
