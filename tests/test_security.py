@@ -29,6 +29,7 @@ from psycopg import sql
 from chitieu.cli import main
 from chitieu.config import load_settings
 from chitieu.db import display_url
+from chitieu.transform import dbt_target_dir
 from tests.conftest import Warehouse
 from tests.landing_files import land_intake_reports
 
@@ -98,6 +99,7 @@ def test_a_run_never_shows_the_database_password(
     assert not [r for r in caplog.records if secret_login in str(r.args)]
     assert (settings.home / "logs" / "dbt").is_dir() and (settings.home / "gx").is_dir()
     assert _files_holding(settings.home, secret_login.encode()) == []
+    assert _files_holding(dbt_target_dir(settings), secret_login.encode()) == []
     assert _files_holding(settings.dbt_project_dir / "target", secret_login.encode()) == []
 
 

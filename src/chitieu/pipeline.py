@@ -26,7 +26,7 @@ from chitieu.publish import (
     publish,
     stamp_build,
 )
-from chitieu.transform import dbt_env, run_dbt
+from chitieu.transform import dbt_env, dbt_target_dir, run_dbt
 
 Progress = Callable[[str], None]
 
@@ -291,7 +291,7 @@ def generate_docs(settings: Settings | None = None, progress: Progress = print) 
     url = warehouse_url(settings)
     progress("dbt: generating the docs (models, columns, tests, lineage, catalog)")
     run_dbt(settings, url, ["docs", "generate"], {"marts_schema": PUBLISHED})
-    return settings.dbt_project_dir / "target" / "index.html"
+    return dbt_target_dir(settings) / "index.html"
 
 
 def serve_docs(port: int, settings: Settings | None = None) -> None:

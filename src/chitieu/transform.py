@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from psycopg.conninfo import conninfo_to_dict
@@ -35,8 +36,16 @@ def dbt_env(url: str, role: str = "") -> dict[str, str]:
     }
 
 
+def dbt_target_dir(settings: Settings) -> Path:
+    """dbt's target folder (compiled SQL, artifacts, docs, partial parse), under
+    CHITIEU_HOME: warehouses (and test databases) never share or overwrite each other's."""
+    return settings.home / "dbt" / "target"
+
+
 def dbt_args(settings: Settings, args: Sequence[str], dbt_vars: dict[str, object]) -> list[str]:
     project = str(settings.dbt_project_dir)
+    if "--target-path" not in args:
+        args = [*args, "--target-path", str(dbt_target_dir(settings))]
     return [
         *args,
         "--project-dir",
