@@ -95,7 +95,9 @@ def _environment(home: Path, db_url: str) -> dict[str, str]:
 
 def make_warehouse(mp: pytest.MonkeyPatch, server_url: str, home: Path, name: str) -> Warehouse:
     """A fresh database on `server_url` and the CHITIEU_* environment pointing at it."""
-    database = f"t_{next(_counter)}_{name}"[:60].lower()
+    # The xdist worker's id keeps parallel workers' databases apart on a shared server.
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    database = f"t{worker}_{next(_counter)}_{name}"[:60].lower()
     with psycopg.connect(server_url, autocommit=True) as conn:
         conn.execute(sql.SQL("drop database if exists {}").format(sql.Identifier(database)))
     url = with_database(server_url, database)

@@ -1,7 +1,10 @@
-"""The marts' documentation stays true to the models: every column a mart has is named in
-docs/marts-contract.md (the contract, plus the section on what the warehouse adds)."""
+"""The docs stay true: every column a mart has is named in docs/marts-contract.md (the
+contract, plus the section on what the warehouse adds), and every test the README's
+Guarantees cite exists."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 import yaml
@@ -22,3 +25,33 @@ def test_every_mart_column_is_documented(model: str, column: str) -> None:
     doc = CONTRACT_DOC.read_text(encoding="utf-8")
     assert f"`{model}`" in doc or f"marts.{model}" in doc, model
     assert f"`{column}`" in doc or f"{model}.{column}" in doc, (model, column)
+
+
+README = REPO_ROOT / "README.md"
+
+
+def _guarantee_references() -> list[str]:
+    """`tests/file.py`, `tests/file.py::test` and `::test` (same file as the last one)
+    references in the README's Guarantees section."""
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index("## Guarantees") :]
+    section = section[: section.index("\n## ", 1)]
+    references, current = [], ""
+    for line in section.splitlines():
+        for token in re.findall(r"`([^`]+)`", line):
+            if token.startswith("tests/"):
+                current = token.partition("::")[0]
+                references.append(token)
+            elif token.startswith("::") and current:
+                references.append(current + token)
+    return references
+
+
+def test_the_guarantees_name_tests_that_exist() -> None:
+    references = _guarantee_references()
+    assert len(references) > 20
+    for reference in references:
+        path, _, test = reference.partition("::")
+        assert (REPO_ROOT / path).is_file(), reference
+        if test:
+            assert f"def {test}(" in (REPO_ROOT / path).read_text(encoding="utf-8"), reference
