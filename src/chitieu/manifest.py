@@ -3,9 +3,9 @@
 Parsing the dbt project takes seconds and needs dbt; parsing a DAG file must take well under
 one. So the DAG reads a manifest compiled ahead of time (Cosmos `LoadMode.DBT_MANIFEST`),
 written by `chitieu manifest` and by every `chitieu airflow …` command before Airflow starts.
-It is kept apart from dbt's own `target/manifest.json`, which every dbt command rewrites in
-place, so a DAG parse never reads a half-written file. This module imports nothing heavy:
-the DAG file imports it.
+It is kept apart from the artifacts dbt commands write (each rewrites its manifest in
+place) and replaced atomically, so a DAG parse never reads a half-written file. This module
+imports nothing heavy: the DAG file imports it.
 """
 
 from __future__ import annotations
