@@ -28,7 +28,7 @@ demo: $(SYNCED) ## sample data → ingest → dbt → gates → published marts,
 	$(BIN)/chitieu demo
 
 test: $(SYNCED) lint ## everything CI runs: linters, the suite, integration tests on PostgreSQL 15
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadfile
 	$(MAKE) --no-print-directory test-external-pg
 
 # The core integration tests (marked external_pg: `chitieu run` end to end, the marts, ingest
@@ -37,7 +37,7 @@ test: $(SYNCED) lint ## everything CI runs: linters, the suite, integration test
 EXTERNAL_PG ?= postgresql://postgres@127.0.0.1:5432/postgres
 test-external-pg: $(SYNCED) ## integration tests on EXTERNAL_PG (default: 127.0.0.1:5432)
 	@if $(BIN)/python -c "import psycopg; psycopg.connect('$(EXTERNAL_PG)', connect_timeout=3).close()" 2>/dev/null; then \
-		CHITIEU_TEST_PG='$(EXTERNAL_PG)' $(BIN)/pytest -m external_pg; \
+		CHITIEU_TEST_PG='$(EXTERNAL_PG)' $(BIN)/pytest -m external_pg -n 2 --dist loadfile; \
 	else echo "test-external-pg: no PostgreSQL answers at $(EXTERNAL_PG): skipped"; fi
 
 lint: $(SYNCED) ## ruff (Python) and sqlfluff (dbt SQL)

@@ -97,7 +97,11 @@ def test_every_dag_file_parses_in_well_under_a_second(airflow_env: dict[str, str
         env=airflow_env, capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
     task_ids = set(out.strip().splitlines()[-1].split(","))
-    assert {f"dbt_marts.{model}_model_build" for model in models} <= task_ids
+    assert {f"dbt_marts.{model}_run" for model in models} <= task_ids
+    # and one task for the group's dbt tests, once every model is built
+    assert [t for t in task_ids if t.startswith("dbt_marts.") and t.endswith("_test")] == [
+        "dbt_marts.dbt_project_test"
+    ]
     assert {"begin_marts", "finish_marts", "gate_marts", "publish"} <= task_ids
 
 

@@ -99,10 +99,11 @@ def marts_task_group(**task_group_args: Any) -> Any:
         render_config=RenderConfig(
             load_method=LoadMode.DBT_MANIFEST,
             select=SELECT,
-            test_behavior=TestBehavior.BUILD,
-            # A test reading several models runs once all of them are built, not after the
-            # first with the others still holding the older build.
-            should_detach_multiple_parents_tests=True,
+            # One task per model, then one task for every dbt test of the group: a test
+            # reading several models must see them all current, not some still holding the
+            # older build the candidate started from; and each task is a process with dbt to
+            # start, so 30 test tasks (BUILD, with multi-parent tests detached) doubled a run.
+            test_behavior=TestBehavior.AFTER_ALL,
             # The marts' Assets are emitted by publish, once they are validated. (Cosmos
             # takes this from RenderConfig, overriding operator_args; emitted per model, the
             # URIs of a Unix-socket database have no host and fail every task.)

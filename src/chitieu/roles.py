@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 
 import psycopg
+from psycopg import errors as pg_errors
 from psycopg import sql
 
 log = logging.getLogger(__name__)
@@ -122,6 +123,16 @@ def _own_dbt_schemas(conn: psycopg.Connection) -> None:
         )
 
 
+def _create_role(conn: psycopg.Connection, role: str) -> None:
+    """Roles belong to the server, advisory locks to one database: a warehouse in another
+    database of the same server may create the role first, which is as good."""
+    try:
+        with conn.transaction():
+            conn.execute(sql.SQL("create role {} nologin").format(_ident(role)))
+    except (pg_errors.DuplicateObject, pg_errors.UniqueViolation):
+        pass
+
+
 def ensure_roles(url: str) -> bool:
     """Create the roles and their grants (idempotent). False when this user cannot."""
     with psycopg.connect(url) as conn:
@@ -136,7 +147,7 @@ def ensure_roles(url: str) -> bool:
         conn.execute("select pg_advisory_xact_lock(6007)")
         for role in (LOADER, TRANSFORMER, BI_READER):
             if not _role_exists(conn, role):
-                conn.execute(sql.SQL("create role {} nologin").format(_ident(role)))
+                _create_role(conn, role)
         for role in (LOADER, TRANSFORMER):
             if not can_switch_to(conn, role):
                 # PostgreSQL 16+ does not make a CREATEROLE user a member of what it creates.
