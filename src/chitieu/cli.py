@@ -127,9 +127,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
         _say(line)
     url = warehouse_url(settings)
     _say(f"done in {time.monotonic() - started:.0f} s. Query the marts:")
-    # A message, not a query (S608); the URL with any password masked.
-    _say(f"  psql \"{display_url(url)}\" -c 'select * from marts.target_gap limit 5'")  # noqa: S608
-    _say('  (or: psql "$(.venv/bin/chitieu db url)" …)')
+    # Runnable as printed: the shell gets the URL from `chitieu db url`, so no password is
+    # ever printed here.
+    _say("  psql \"$(.venv/bin/chitieu db url)\" -c 'select * from marts.target_gap limit 5'")
+    _say(f"  (the warehouse: {display_url(url)})")
     from chitieu.report.render import write_demo_brief
 
     write_demo_brief(url, settings, progress=_say)
