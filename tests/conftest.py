@@ -131,24 +131,3 @@ def demo_warehouse(pg_server: str, tmp_path_factory: pytest.TempPathFactory) -> 
         write_demo_landing(wh.landing)
         run(wh.landing, wh.settings, progress=lambda _line: None)
         yield wh
-
-
-# The longest test files, longest first: on two xdist workers (make test) they start at
-# once instead of trailing at the end while the other worker idles.
-_LONGEST_FIRST = (
-    "test_backfill.py",
-    "test_celery.py",
-    "test_airflow.py",
-    "test_db_faults.py",
-    "test_crash.py",
-    "test_demo.py",
-    "test_marts.py",
-)
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    def rank(item: pytest.Item) -> int:
-        name = item.path.name
-        return _LONGEST_FIRST.index(name) if name in _LONGEST_FIRST else len(_LONGEST_FIRST)
-
-    items.sort(key=rank)  # stable: the order within a file stays as written
