@@ -63,3 +63,36 @@ def test_retry_policy_fails_data_errors_and_retries_the_rest() -> None:
         assert policy.evaluate(data_error, 1, 4).action == RetryAction.FAIL
     lost = psycopg.OperationalError("server closed the connection unexpectedly")
     assert policy.evaluate(lost, 1, 4).action == RetryAction.DEFAULT
+
+
+class _DbtResult:
+    """A failed dbtRunnerResult with no node results, as dbt gives when it cannot connect."""
+
+    def __init__(self, message: str) -> None:
+        self.result = None
+        self.exception = RuntimeError(message)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        'Database Error\n  connection to server on socket "/x/.s.PGSQL.5432" failed: No such file'
+        " or directory\n\tIs the server running locally and accepting connections on that"
+        " socket?",
+        "Database Error\n  server closed the connection unexpectedly",
+        "Database Error\n  connection already closed",
+        "Database Error\n  FATAL:  the database system is starting up",
+    ],
+)
+def test_dbt_losing_the_server_is_infrastructure_not_data(message: str) -> None:
+    from chitieu.transform import raise_for_failure
+
+    with pytest.raises(ConnectionError):
+        raise_for_failure(_DbtResult(message), ["build"])
+
+
+def test_a_failed_dbt_test_is_a_data_error() -> None:
+    from chitieu.transform import raise_for_failure
+
+    with pytest.raises(TransformError):
+        raise_for_failure(_DbtResult("Got 3 results, configured to fail if != 0"), ["build"])

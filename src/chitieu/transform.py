@@ -66,6 +66,11 @@ _CONNECTION_TROUBLE = (
     "terminating connection",
     "the database system is",
     "failedtoconnect",
+    # libpq, when the server vanished between two statements (socket gone, or no answer)
+    "is the server running",
+    "connection already closed",
+    "no connection to the server",
+    "consuming input failed",
 )
 
 
