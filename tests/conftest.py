@@ -13,9 +13,10 @@ import itertools
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import psycopg
 import pytest
@@ -23,6 +24,7 @@ from psycopg import sql
 
 from chitieu.config import Settings, load_settings
 from chitieu.db import ensure_database, with_database
+from chitieu.roles import ensure_roles
 
 _counter = itertools.count()
 
@@ -131,3 +133,73 @@ def demo_warehouse(pg_server: str, tmp_path_factory: pytest.TempPathFactory) -> 
         write_demo_landing(wh.landing)
         run(wh.landing, wh.settings, progress=lambda _line: None)
         yield wh
+
+
+Build = Callable[[Warehouse], object]
+
+
+@pytest.fixture(scope="session")
+def _templates() -> dict[str, Warehouse]:
+    """Warehouses built once per session (per xdist worker), which tests copy."""
+    return {}
+
+
+@pytest.fixture
+def warehouse_from(
+    pg_server: str,
+    _templates: dict[str, Warehouse],
+    tmp_path_factory: pytest.TempPathFactory,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+) -> Callable[[str, Build], Warehouse]:
+    """`warehouse_from(name, build)`: a warehouse of this test's own holding what `build`
+    made of an empty one. The first test asking for `name` builds it into a template; every
+    test then gets a copy of that database (CREATE DATABASE … TEMPLATE) and of its home
+    (landing files with their modification times, quarantine, reports), so an expensive
+    state is built once and each test may still change its copy freely."""
+
+    def clone(name: str, build: Build) -> Warehouse:
+        template = _templates.get(name)
+        if template is None:
+            home = tmp_path_factory.mktemp(f"template_{name}") / "home"
+            with pytest.MonkeyPatch.context() as mp:
+                template = make_warehouse(mp, pg_server, home, f"template_{name}")
+                build(template)
+            _templates[name] = template
+        return _copy(monkeypatch, pg_server, template, tmp_path / "home", request.node.name)
+
+    return clone
+
+
+def _copy(
+    mp: pytest.MonkeyPatch, server_url: str, template: Warehouse, home: Path, name: str
+) -> Warehouse:
+    source = urlsplit(template.url).path.lstrip("/")
+    wh = make_warehouse(mp, server_url, home, name)
+    database = urlsplit(wh.url).path.lstrip("/")
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        # A template must have no sessions (the build's pooled GX connections, say).
+        conn.execute(
+            "select pg_terminate_backend(pid) from pg_stat_activity"
+            " where datname = %s and pid <> pg_backend_pid()",
+            (source,),
+        )
+        conn.execute(sql.SQL("drop database {}").format(sql.Identifier(database)))
+        conn.execute(
+            sql.SQL("create database {} template {}").format(
+                sql.Identifier(database), sql.Identifier(source)
+            )
+        )
+    # Privileges on the database itself are not part of the copy.
+    ensure_roles(wh.url)
+    # copytree keeps modification times (the ledger's submitted_at); dbt's target holds
+    # the template's parse, made for another database, so it is left behind.
+    shutil.copytree(
+        template.settings.home,
+        home,
+        symlinks=True,
+        dirs_exist_ok=True,
+        ignore=lambda folder, _names: ["dbt"] if Path(folder) == template.settings.home else [],
+    )
+    return wh

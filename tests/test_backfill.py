@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
@@ -60,14 +61,19 @@ def _quiet(_line: str) -> None:
     pass
 
 
-def _nightly_runs(wh: Warehouse) -> dict[str, str]:
-    """Each night's files, then `chitieu run`: the published marts' checksums after the last."""
+def _run_each_night(wh: Warehouse) -> None:
     for night in NIGHTS:
         for rel, rows, day in night:
             write_submission(wh.landing, rel, rows, at(day))
         summary = run(wh.landing, wh.settings, progress=_quiet)
         assert summary.ingest.counts["accepted"] == len(night), summary.ingest.lines()
-    return checksums(wh, PUBLISHED)
+
+
+@pytest.fixture
+def after_the_nights(warehouse_from: Callable[..., Warehouse]) -> Warehouse:
+    """Each night's files, each followed by `chitieu run` (the nightly path): built once,
+    every test gets its own copy."""
+    return warehouse_from("three_nights", _run_each_night)
 
 
 def _spoil_january(wh: Warehouse) -> None:
@@ -87,10 +93,10 @@ def _published_build(wh: Warehouse) -> tuple[str, bool]:
 
 
 def test_chitieu_backfill_gives_the_nightly_marts_and_twice_changes_nothing(
-    warehouse: Warehouse, capsys: pytest.CaptureFixture[str]
+    after_the_nights: Warehouse, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    wh = warehouse
-    nightly = _nightly_runs(wh)
+    wh = after_the_nights
+    nightly = checksums(wh, PUBLISHED)
     files = wh.query("select count(*) from raw.submission_file")
     nightly_build = _published_build(wh)
     _spoil_january(wh)
@@ -163,12 +169,14 @@ def _wait_for_backfill(wh: Warehouse, runs: int, timeout: float) -> list[tuple]:
     raise AssertionError(f"backfill not done after {timeout:.0f} s: {states}")
 
 
-def test_airflow_backfill_rebuilds_each_runs_month(warehouse: Warehouse, tmp_path: Path) -> None:
+def test_airflow_backfill_rebuilds_each_runs_month(
+    after_the_nights: Warehouse, tmp_path: Path
+) -> None:
     """`airflow backfill create`, executed by a real scheduler (LocalExecutor) with the
     api-server its task processes report to: one run per logical date, each rebuilding the
     month of its date from the files already loaded."""
-    wh = warehouse
-    nightly = _nightly_runs(wh)
+    wh = after_the_nights
+    nightly = checksums(wh, PUBLISHED)
     files = wh.query("select count(*) from raw.submission_file")
     _spoil_january(wh)
 

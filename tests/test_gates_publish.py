@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 import psycopg
 import pytest
@@ -22,12 +23,15 @@ def _quiet(_line: str) -> None:
     pass
 
 
+def _publish_intake_reports(wh: Warehouse) -> None:
+    land_intake_reports(wh.landing)
+    run(wh.landing, wh.settings, progress=_quiet)
+
+
 @pytest.fixture
-def published(warehouse: Warehouse) -> Warehouse:
+def published(warehouse_from: Callable[..., Warehouse]) -> Warehouse:
     """A warehouse with the intake reports published once."""
-    land_intake_reports(warehouse.landing)
-    run(warehouse.landing, warehouse.settings, progress=_quiet)
-    return warehouse
+    return warehouse_from("intake_published", _publish_intake_reports)
 
 
 def test_staging_gate_failure_names_the_rule_and_keeps_the_marts(published: Warehouse) -> None:
