@@ -121,55 +121,70 @@ def warehouse(
     return make_warehouse(monkeypatch, pg_server, tmp_path / "home", request.node.name)
 
 
-@pytest.fixture(scope="module")
-def demo_warehouse(pg_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
-    """The demo landing area, run once through `chitieu run` for a whole test module."""
+def _run_demo(wh: Warehouse) -> None:
     from chitieu.demo import write_demo_landing
     from chitieu.pipeline import run
 
+    write_demo_landing(wh.landing)
+    run(wh.landing, wh.settings, progress=lambda _line: None)
+
+
+@pytest.fixture(scope="module")
+def demo_warehouse(
+    templates: Templates, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Warehouse]:
+    """The demo landing area, run once through `chitieu run`, for a whole test module."""
     home = tmp_path_factory.mktemp("demo") / "home"
     with pytest.MonkeyPatch.context() as mp:
-        wh = make_warehouse(mp, pg_server, home, "demo")
-        write_demo_landing(wh.landing)
-        run(wh.landing, wh.settings, progress=lambda _line: None)
-        yield wh
+        yield templates.copy(mp, "demo", _run_demo, home, "demo")
 
 
 Build = Callable[[Warehouse], object]
 
 
+class Templates:
+    """Warehouses built once per session (per xdist worker), which tests copy: a copy of the
+    database (CREATE DATABASE … TEMPLATE) and of the home folder (landing files with their
+    modification times, quarantine, reports), so an expensive state is built once and each
+    test may still change its copy freely."""
+
+    def __init__(self, server_url: str, tmp_path_factory: pytest.TempPathFactory) -> None:
+        self.server_url = server_url
+        self.tmp_path_factory = tmp_path_factory
+        self.built: dict[str, Warehouse] = {}
+
+    def copy(
+        self, mp: pytest.MonkeyPatch, name: str, build: Build, home: Path, test_name: str
+    ) -> Warehouse:
+        """A warehouse in `home` holding what `build` made of an empty one."""
+        template = self.built.get(name)
+        if template is None:
+            folder = self.tmp_path_factory.mktemp(f"template_{name}") / "home"
+            with pytest.MonkeyPatch.context() as template_mp:
+                template = make_warehouse(template_mp, self.server_url, folder, f"template_{name}")
+                build(template)
+            self.built[name] = template
+        return _copy(mp, self.server_url, template, home, test_name)
+
+
 @pytest.fixture(scope="session")
-def _templates() -> dict[str, Warehouse]:
-    """Warehouses built once per session (per xdist worker), which tests copy."""
-    return {}
+def templates(pg_server: str, tmp_path_factory: pytest.TempPathFactory) -> Templates:
+    return Templates(pg_server, tmp_path_factory)
 
 
 @pytest.fixture
 def warehouse_from(
-    pg_server: str,
-    _templates: dict[str, Warehouse],
-    tmp_path_factory: pytest.TempPathFactory,
+    templates: Templates,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     request: pytest.FixtureRequest,
 ) -> Callable[[str, Build], Warehouse]:
-    """`warehouse_from(name, build)`: a warehouse of this test's own holding what `build`
-    made of an empty one. The first test asking for `name` builds it into a template; every
-    test then gets a copy of that database (CREATE DATABASE … TEMPLATE) and of its home
-    (landing files with their modification times, quarantine, reports), so an expensive
-    state is built once and each test may still change its copy freely."""
+    """`warehouse_from(name, build)`: this test's own copy of the warehouse `build` makes."""
 
-    def clone(name: str, build: Build) -> Warehouse:
-        template = _templates.get(name)
-        if template is None:
-            home = tmp_path_factory.mktemp(f"template_{name}") / "home"
-            with pytest.MonkeyPatch.context() as mp:
-                template = make_warehouse(mp, pg_server, home, f"template_{name}")
-                build(template)
-            _templates[name] = template
-        return _copy(monkeypatch, pg_server, template, tmp_path / "home", request.node.name)
+    def copy(name: str, build: Build) -> Warehouse:
+        return templates.copy(monkeypatch, name, build, tmp_path / "home", request.node.name)
 
-    return clone
+    return copy
 
 
 def _copy(

@@ -26,6 +26,10 @@ def airflow_environment(settings: Settings | None = None) -> dict[str, str]:
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
         "AIRFLOW__CORE__EXECUTOR": os.environ.get("AIRFLOW__CORE__EXECUTOR", "LocalExecutor"),
+        # A ministry's warehouse reports nothing to third parties (Airflow's and Cosmos'
+        # usage statistics are on by default; on our machines they only time out).
+        "AIRFLOW__USAGE_DATA_COLLECTION__ENABLED": "False",
+        "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
         "CHITIEU_HOME": str(settings.home),
         "CHITIEU_LANDING_DIR": str(settings.landing),
         "CHITIEU_QUARANTINE_DIR": settings.quarantine_url or str(settings.quarantine_dir),
