@@ -56,8 +56,10 @@ def test_a_dead_webhook_does_not_hide_the_alert(
 def test_retry_policy_fails_data_errors_and_retries_the_rest() -> None:
     import runpy
 
-    from chitieu.config import REPO_ROOT
+    from chitieu.config import REPO_ROOT, load_settings
+    from chitieu.manifest import ensure_manifest
 
+    ensure_manifest(load_settings())  # the DAG file renders its dbt task group from it
     policy = runpy.run_path(str(REPO_ROOT / "dags" / "chitieu_nightly.py"))["RETRY_POLICY"]
     for data_error in (GateFailed(GateResult("s", "a")), TransformError("dbt test failed")):
         assert policy.evaluate(data_error, 1, 4).action == RetryAction.FAIL
