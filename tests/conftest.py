@@ -121,6 +121,20 @@ def warehouse(
     return make_warehouse(monkeypatch, pg_server, tmp_path / "home", request.node.name)
 
 
+def _publish_intake_reports(wh: Warehouse) -> None:
+    from chitieu.pipeline import run
+    from tests.landing_files import land_intake_reports
+
+    land_intake_reports(wh.landing)
+    run(wh.landing, wh.settings, progress=lambda _line: None)
+
+
+@pytest.fixture
+def published(warehouse_from: Callable[[str, Build], Warehouse]) -> Warehouse:
+    """A warehouse after one `chitieu run` of the intake reports (tests/landing_files.py)."""
+    return warehouse_from("intake_published", _publish_intake_reports)
+
+
 def _run_demo(wh: Warehouse) -> None:
     from chitieu.demo import write_demo_landing
     from chitieu.pipeline import run

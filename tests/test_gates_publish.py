@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
 
 import psycopg
 import pytest
@@ -13,7 +12,7 @@ from chitieu.gates import GateFailed
 from chitieu.pipeline import build, build_marts, gate_marts, run
 from chitieu.publish import BI_ROLE, PublishError, publish, rollback
 from tests.conftest import Warehouse
-from tests.landing_files import INTAKE, at, land_intake_reports, write_submission
+from tests.landing_files import INTAKE, at, write_submission
 from tests.test_demo import mart_checksums
 
 pytestmark = pytest.mark.slow
@@ -21,17 +20,6 @@ pytestmark = pytest.mark.slow
 
 def _quiet(_line: str) -> None:
     pass
-
-
-def _publish_intake_reports(wh: Warehouse) -> None:
-    land_intake_reports(wh.landing)
-    run(wh.landing, wh.settings, progress=_quiet)
-
-
-@pytest.fixture
-def published(warehouse_from: Callable[..., Warehouse]) -> Warehouse:
-    """A warehouse with the intake reports published once."""
-    return warehouse_from("intake_published", _publish_intake_reports)
 
 
 def test_staging_gate_failure_names_the_rule_and_keeps_the_marts(published: Warehouse) -> None:
