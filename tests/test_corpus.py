@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import csv
+import re
 import shutil
 import zipfile
 from collections.abc import Iterator
@@ -274,12 +275,42 @@ def corpus_files(folder: Path) -> dict[str, Path]:
 # --- the ingest's own validation pass, without a database ---------------------------------
 
 
+_UNESCAPE = {"\\": "\\", "t": "\t", "n": "\n", "r": "\r"}
+
+
+def copy_fields(line: str) -> list[str | None]:
+    """The fields of a COPY text line, as PostgreSQL reads them (\\N: NULL)."""
+    return [
+        None if text == r"\N" else re.sub(r"\\(.)", lambda m: _UNESCAPE[m.group(1)], text)
+        for text in line.split("\t")
+    ]
+
+
+def _typed(fields: list[str | None]) -> tuple[object, ...]:
+    """A submission_value line's fields as the table's types hold them."""
+    submission_id, row, province, unit, period, indicator, num, den, value, note = fields
+    whole = [None if text is None else int(text) for text in (submission_id, row, num, den)]
+    decimal = None if value is None else Decimal(value)
+    return (
+        whole[0],
+        whole[1],
+        province,
+        unit,
+        period,
+        indicator,
+        whole[2],
+        whole[3],
+        decimal,
+        note,
+    )
+
+
 @dataclass
 class _CopyStandIn:
     rows: list[tuple[object, ...]] = field(default_factory=list)
 
-    def write_row(self, row: tuple[object, ...]) -> None:
-        self.rows.append(row)
+    def write(self, text: str) -> None:
+        self.rows += [_typed(copy_fields(line)) for line in text.splitlines()]
 
 
 @dataclass

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from chitieu.ingest import load
 from chitieu.ingest.errors import FileRejected, SubmissionError
-from chitieu.ingest.fastpath import KeyFilter, RowChecker, clean_csv_rows
+from chitieu.ingest.fastpath import KeyFilter, RowChecker, clean_csv_rows, copy_tail
 from chitieu.ingest.load import ingest_file
 from chitieu.ingest.parse import is_blank
 from chitieu.ingest.read import read_csv, read_rows
@@ -29,6 +29,7 @@ from chitieu.ingest.validate import Observation, Validator
 from chitieu.reference import Reference, load_reference
 from tests.conftest import Warehouse
 from tests.landing_files import at, write_submission
+from tests.test_corpus import copy_fields
 
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "dbt_project" / "seeds"
@@ -69,9 +70,17 @@ def validator_verdict(
     return result, seen[0] if seen else None
 
 
-def as_written(values: tuple) -> list[str]:
-    """Values as COPY writes them (Decimal('64.670') and Decimal('64.67') differ there)."""
-    return [repr(value) for value in values]
+def as_loaded(tail: str) -> tuple:
+    """What PostgreSQL stores from the end of a COPY line: numerator, denominator (bigint),
+    value (numeric: Decimal('64.670') and Decimal('64.67') differ there) and note."""
+    fields = copy_fields(tail)
+    numerator, denominator, value, note = fields
+    return (
+        None if numerator is None else int(numerator),
+        None if denominator is None else int(denominator),
+        None if value is None else repr(Decimal(value)),
+        note,
+    )
 
 
 # --- the fast path against the Validator, row by row --------------------------------------
@@ -219,11 +228,19 @@ def test_fast_path_and_key_agree_with_the_validator(cells: list[str], header: in
     if fast is None:
         return
     assert isinstance(expected, Observation), (cells, expected)
-    key, values = fast
+    key, tail = fast
     assert key == expected_key
-    assert as_written(values) == as_written(
-        (expected.numerator, expected.denominator, expected.value, expected.note)
+    expected_value = None if expected.value is None else repr(expected.value)
+    assert as_loaded(tail) == (
+        expected.numerator,
+        expected.denominator,
+        expected_value,
+        expected.note,
     )
+    # The Validator's values, written by the loader's own formatter, read back the same.
+    assert as_loaded(
+        copy_tail((expected.numerator, expected.denominator, expected.value, expected.note))
+    ) == as_loaded(tail)
 
 
 def test_fast_path_takes_the_common_rows(reference: Reference) -> None:
@@ -261,7 +278,8 @@ def _fast_rows_or_error(path: Path) -> tuple[list[tuple[int, list]], SubmissionE
         return [], None
     rows: list[tuple[int, list]] = []
     try:
-        for number, cells in found:
+        for number, cells, percent in found:
+            assert percent is None
             rows.append((number, cells))
     except FileRejected as exc:
         return rows, exc.error

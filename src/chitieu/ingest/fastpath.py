@@ -8,8 +8,11 @@ the rows it can prove valid and leaves every other row to the Validator:
   check, so the per-cell checks can be skipped. Otherwise it returns None and the loader
   uses `read_rows`, which reports those problems row by row.
 - `RowChecker.fast` turns a row of text cells in the common shapes (codes, any period form,
-  plain digits, `64.67` rates) into the row to COPY when it breaks no rule, or None.
-  Periods, codes and milestones are parsed once per distinct text and cached.
+  plain digits, `64.67` rates) into its key and the rest of the line to COPY (text format),
+  when it breaks no rule; else None. The cells it accepts are already in a form PostgreSQL
+  reads as the Validator's values (digits, `64.67`), so they go to COPY as they are, with no
+  conversion to Python numbers and back. Periods, codes and milestones are parsed once per
+  distinct text and cached.
 - `RowChecker.key_of` is the (province, unit, period, indicator) key the Validator would
   compare for a duplicate, for rows it rejected: the loader checks repeated keys for the
   whole file itself (in memory up to a limit, then in SQL behind a `KeyFilter`), so that a
@@ -28,6 +31,7 @@ from array import array
 from collections.abc import Hashable, Iterator
 from datetime import date
 from decimal import Decimal
+from itertools import count, repeat
 from operator import itemgetter
 from pathlib import Path
 
@@ -56,6 +60,21 @@ from chitieu.reference import Indicator, Reference
 Key = tuple[str, str, str, str]  # province_code, unit_code, period, indicator_code
 # numerator, denominator, value, note: the checked row without its key
 Values = tuple[int | None, int | None, Decimal | None, str | None]
+
+# COPY's text format: fields separated by tabs, \N for NULL, backslash escapes.
+NULL = "\\N"
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def copy_field(value: object) -> str:
+    """One value as a field of a COPY text line."""
+    return NULL if value is None else str(value).translate(_COPY_ESCAPES)
+
+
+def copy_tail(values: Values) -> str:
+    """The values as the end of a COPY text line (what `RowChecker.fast` gives)."""
+    return "\t".join(map(copy_field, values))
+
 
 _CHUNK = 1 << 20
 _CACHE_LIMIT = 50_000  # distinct texts per cache: a file of garbage cannot grow it further
@@ -107,16 +126,17 @@ def _line_run(run: int, text: str) -> int:
     return len(text) - last - 1
 
 
-def clean_csv_rows(path: Path) -> Iterator[tuple[int, list[str]]] | None:
-    """(row number, cells) of every row, as `read_csv` gives them; None unless the file is clean
-    text, where `read_csv`'s per-cell checks could not find anything."""
+def clean_csv_rows(path: Path) -> Iterator[tuple[int, list[str], None]] | None:
+    """(row number, cells, None) of every row, as `read_csv` gives them (the None: no cell is
+    an XLSX percent); None unless the file is clean text, where `read_csv`'s per-cell checks
+    could not find anything."""
     encoding = _csv_encoding(path)
     if not _is_clean_text(path, encoding):
         return None
     return _csv_rows(path, encoding)
 
 
-def _csv_rows(path: Path, encoding: str) -> Iterator[tuple[int, list[str]]]:
+def _csv_rows(path: Path, encoding: str) -> Iterator[tuple[int, list[str], None]]:
     # Opened, sniffed and parsed as read_csv does (tests/test_ingest_memory.py compares them).
     try:
         with path.open(encoding=encoding, errors="strict", newline="") as handle:
@@ -128,7 +148,8 @@ def _csv_rows(path: Path, encoding: str) -> Iterator[tuple[int, list[str]]]:
                 first = line
             handle.seek(0)
             reader = csv.reader(handle, delimiter=_sniff_delimiter(first), strict=True)
-            yield from enumerate(reader, start=1)
+            # zip and count build the tuples in C: this loop runs once per row.
+            yield from zip(count(1), reader, repeat(None))
     except (csv.Error, UnicodeDecodeError):
         # read_csv fails at the same record; let it word the error, with the row.
         for _row in read_csv(path):
@@ -237,9 +258,10 @@ class RowChecker:
         except ParseError:
             return False
 
-    def fast(self, cells: list[str]) -> tuple[Key, Values] | None:
-        """The key and values of a CSV row that breaks no row rule (duplicates aside), equal to
-        the Validator's Observation; None when only the Validator can tell."""
+    def fast(self, cells: list[str]) -> tuple[Key, str] | None:
+        """The key of a CSV row that breaks no row rule (duplicates aside), and the rest of its
+        COPY line: numerator, denominator, value and note as PostgreSQL reads them into the
+        Validator's Observation. None when only the Validator can tell."""
         if len(cells) < self._width:
             cells = cells + [""] * (self._width - len(cells))
         if self._absent:
@@ -262,7 +284,8 @@ class RowChecker:
         unit, indicator = unit_indicator  # type: ignore[misc]
         kind = indicator.unit
 
-        # numerator and denominator: empty or plain digits; the rules every unit shares.
+        # numerator and denominator: empty or plain digits (COPY reads "007" as 7, as int()
+        # does); the rules every unit shares.
         numerator = denominator = None
         if n:
             if not (len(n) <= 18 and n.isdigit() and n.isascii()):
@@ -277,22 +300,22 @@ class RowChecker:
             if numerator is not None and numerator > denominator and kind != "rank":
                 return None
 
-        value: Decimal | None
+        value: str  # as COPY reads it into a numeric: "064.50" is 64.50, as Decimal reads it
         if kind == "percent":
             if (numerator is None) != (denominator is None):
                 return None
             if v:
                 if not _RATE.fullmatch(v):
                     return None
-                value = Decimal(v)
                 whole, _, fraction = v.partition(".")
                 scale = _POW10.get(len(fraction))
                 if scale is None or (numerator is not None and denominator >= _EXACT_BELOW):
-                    if value > _HUNDRED:
+                    rate = Decimal(v)
+                    if rate > _HUNDRED:
                         return None
                     if numerator is not None:
                         computed = _HUNDRED * numerator / denominator  # type: ignore[operator]
-                        if abs(value - computed) > RATE_TOLERANCE:
+                        if abs(rate - computed) > RATE_TOLERANCE:
                             return None
                 else:
                     # The same rules in integers: value = scaled / scale, tolerance = a / b,
@@ -305,39 +328,41 @@ class RowChecker:
                         gap = abs(den * scaled - 100 * numerator * scale)
                         if _TOLERANCE_DENOMINATOR * gap > _TOLERANCE * den * scale:
                             return None
+                value = v
             elif numerator is None:
                 return None
             else:
-                value = None
+                value = NULL
         elif kind == "rank":
             rank = _integer(v)
             if not rank or (denominator is not None and rank > denominator):
                 return None
-            value = Decimal(rank)
+            value = v
         elif kind == "milestone":
             done = self._milestones.get(v)
             if done is None:
                 done = self._cached(self._milestones, self._milestone, v)
             if done is False:
                 return None
-            value = Decimal(done)  # type: ignore[arg-type]
+            value = "1" if done else "0"
         else:  # count, vnd, days: a whole number, or the numerator of "x of y"
             if v:
-                count = _integer(v)
-                if count is None:
+                if _integer(v) is None:
                     return None
-                value = Decimal(count)
+                value = v
             elif numerator is not None and denominator is not None:
-                value = Decimal(numerator)
+                value = n
             else:
                 return None
 
         if not note or note.isspace():
-            note = None
-        elif not note.isascii():
-            note = _NFC("NFC", note)
+            note = NULL
+        else:
+            if not note.isascii():
+                note = _NFC("NFC", note)
+            note = note.translate(_COPY_ESCAPES)
         key = (province, unit, period.code, indicator.code)  # type: ignore[union-attr]
-        return key, (numerator, denominator, value, note)
+        return key, f"{n or NULL}\t{d or NULL}\t{value}\t{note}"
 
 
 # --- duplicate keys ------------------------------------------------------------------------
