@@ -393,5 +393,5 @@ class KeyFilter:
     def maybe_duplicate(self) -> bool:
         if self._hashes is None:
             return True
-        hashes = np.frombuffer(self._hashes, dtype=np.int64)
-        return bool(np.unique(hashes).size < hashes.size)
+        hashes = np.sort(np.frombuffer(self._hashes, dtype=np.int64))  # sorting beats np.unique
+        return bool((hashes[1:] == hashes[:-1]).any())

@@ -84,7 +84,8 @@ def _check_text(text: str, number: int) -> None:
             _ENCODING_EN + " (NUL characters found: UTF-16 without a BOM?)",
             row=number,
         )
-    if not _MOJIBAKE.isdisjoint(text):
+    # Every mojibake character is non-ASCII, and isascii() is a flag check on ASCII text.
+    if not text.isascii() and not _MOJIBAKE.isdisjoint(text):
         raise file_error(
             "encoding",
             _ENCODING_VI + " (chữ bị lỗi phông)",
