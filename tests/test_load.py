@@ -116,3 +116,33 @@ def test_700_files_landing_at_once_in_one_run(
     numbered = [line for line in progress.lines if line.startswith("  [")]
     assert len(numbered) == 700
     assert numbered[-1].startswith("  [700/700] accepted")
+
+
+def test_a_night_opens_only_the_files_the_ledger_has_not_seen(
+    warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past nights' files stay in the landing area: the ledger answers for them in one
+    query, and only new or changed files reach `ingest_file`."""
+    from chitieu.ingest import run as ingest_run
+
+    for month in (9, 10, 11):
+        rows = [f"40,CA,2024-{month:02d},{INTAKE},{600 + month},1000,,"]
+        rel = f"40/CA/CA_40_2024-{month:02d}.csv"
+        write_submission(warehouse.landing, rel, rows, at("2024-12-01"))
+    first = ingest_landing(warehouse.landing, warehouse.settings, lambda _: None)
+    assert first.counts["accepted"] == 3
+
+    opened: list[str] = []
+    ingest = ingest_run.ingest_file
+
+    def counting(url: str, root: object, rel: str, *args: object) -> object:
+        opened.append(rel)
+        return ingest(url, root, rel, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ingest_run, "ingest_file", counting)
+    # October sent again, corrected, under the same name.
+    rows = [f"40,CA,2024-10,{INTAKE},650,1000,,"]
+    write_submission(warehouse.landing, "40/CA/CA_40_2024-10.csv", rows, at("2024-12-05"))
+    second = ingest_landing(warehouse.landing, warehouse.settings, lambda _: None)
+    assert opened == ["40/CA/CA_40_2024-10.csv"]
+    assert second.counts == {"unchanged": 2, "accepted": 1}

@@ -11,7 +11,8 @@ from chitieu import pipeline
 from chitieu.config import load_settings
 from chitieu.db import warehouse_url
 from chitieu.ingest.landing import describe, discover
-from chitieu.ingest.run import ingest_one
+from chitieu.ingest.load import already_loaded
+from chitieu.ingest.run import ensure_schema, ingest_one
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +35,18 @@ def discover_files(backfill: tuple[str, str] | None = None) -> list[str]:
         log.warning("ignored (not .csv/.xlsx): %s", rel)
     for line in describe(found):
         log.warning(line.strip())
-    log.info("%d submission file(s) in %s", len(found.submissions), found.root)
-    return found.submissions
+    # One mapped task per file the ledger has not seen as it is now: the files of past
+    # nights stay in the landing area, and mapping them all again every night would grow
+    # the run with the history.
+    url = warehouse_url(settings)
+    ensure_schema(url)
+    seen = already_loaded(url, found.root, found.submissions)
+    todo = [rel for rel in found.submissions if rel not in seen]
+    log.info(
+        "%d submission file(s) in %s: %d to ingest, %d already loaded and unchanged",
+        len(found.submissions), found.root, len(todo), len(seen),
+    )  # fmt: skip
+    return todo
 
 
 def ingest_file(rel_path: str) -> dict[str, object]:

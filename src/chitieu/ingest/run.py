@@ -16,7 +16,7 @@ from chitieu import roles
 from chitieu.config import Settings, load_settings
 from chitieu.db import warehouse_url
 from chitieu.ingest.landing import BUSY, OUTSIDE, describe, discover, submission_path
-from chitieu.ingest.load import FileResult, ingest_file
+from chitieu.ingest.load import FileResult, already_loaded, ingest_file
 from chitieu.ingest.storage import is_remote
 from chitieu.reference import Reference, load_reference
 
@@ -163,11 +163,15 @@ def ingest_landing(
     url = warehouse_url(settings)
     ensure_schema(url)
     reference = load_reference(settings.seeds_dir)
-    total = len(found.submissions)
+    by_path: dict[str, FileResult] = already_loaded(url, found.root, found.submissions)
+    if by_path:
+        progress(f"{len(by_path)} file(s) already loaded and unchanged: skipped")
+    todo = [rel for rel in found.submissions if rel not in by_path]
+    total = len(todo)
     jobs = max(1, min(jobs or default_jobs(), total))
-    progress(f"ingesting {total} file(s) from {found.root} ({jobs} at a time)")
-    done = _ingest_all(url, found.root, found.submissions, reference, settings.quarantine_dir, jobs)
-    by_path: dict[str, FileResult] = {}
+    if todo:
+        progress(f"ingesting {total} file(s) from {found.root} ({jobs} at a time)")
+    done = _ingest_all(url, found.root, todo, reference, settings.quarantine_dir, jobs)
     for number, (rel, result) in enumerate(done, start=1):
         by_path[rel] = result
         if result.outcome != "unchanged":
