@@ -263,3 +263,23 @@ def _airflow_rows(wh: Warehouse, query: str) -> list[tuple]:
 
     with psycopg.connect(airflow_url(wh.settings)) as conn:
         return conn.execute(query).fetchall()  # type: ignore[arg-type]
+
+
+def test_airflow_commands_find_the_projects_airflow_first(
+    warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`airflow standalone` starts its components as `airflow` from PATH: `make airflow`
+    (no activated environment) must find the project's own."""
+    import os
+
+    seen: dict[str, str] = {}
+
+    def fake_run(args: list[str], env: dict[str, str], **_kwargs: object) -> None:
+        seen.update(env)
+
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    monkeypatch.setattr(subprocess, "run", fake_run)
+    run_airflow(["version"], warehouse.settings)
+    first = seen["PATH"].split(os.pathsep)[0]
+    assert os.path.exists(os.path.join(first, "airflow"))
+    assert Path(first) == Path(sys.executable).parent

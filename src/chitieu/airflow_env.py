@@ -115,7 +115,11 @@ def run_airflow(
     chosen = os.environ.get("AIRFLOW__CORE__EXECUTOR")
     build = celery_environment if chosen == CELERY_EXECUTOR else airflow_environment
     env = {**os.environ, **build(settings)}
-    return subprocess.run([_airflow_bin(), *args], env=env, check=check, **kwargs)  # type: ignore[call-overload]
+    airflow = _airflow_bin()
+    # `airflow standalone` starts its scheduler, api-server… as `airflow` from PATH: the
+    # project's environment comes first, activated or not (`make airflow` does not activate).
+    env["PATH"] = os.pathsep.join([os.path.dirname(os.path.abspath(airflow)), env.get("PATH", "")])
+    return subprocess.run([airflow, *args], env=env, check=check, **kwargs)  # type: ignore[call-overload]
 
 
 def prepare(settings: Settings | None = None) -> None:
