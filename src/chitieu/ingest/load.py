@@ -629,8 +629,8 @@ def _already_seen(
 
 
 def already_loaded(url: str, landing_root: Path, rel_paths: list[str]) -> dict[str, FileResult]:
-    """The files of `rel_paths` the ledger's latest entry for their path shows with the same
-    size and modification time, and not rejected: their recorded result, found in one query
+    """The files of `rel_paths` whose latest non-rejected ledger entry for their path has the
+    same size and modification time as the file now: their recorded result, found in one query
     rather than a connection per file, so that a landing area holding years of files costs a
     night almost nothing for the files it has already seen. Any other file (new, changed,
     or rejected and still to be moved to quarantine) is left to `ingest_file`, whose own check
