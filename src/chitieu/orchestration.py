@@ -40,8 +40,7 @@ def discover_files(backfill: tuple[str, str] | None = None) -> list[str]:
     # the run with the history.
     url = warehouse_url(settings)
     ensure_schema(url)
-    seen = already_loaded(url, found.root, found.submissions)
-    todo = [rel for rel in found.submissions if rel not in seen]
+    todo, seen = already_loaded(url, found.root, found.submissions)
     log.info(
         "%d submission file(s) in %s: %d to ingest, %d already loaded and unchanged",
         len(found.submissions), found.root, len(todo), len(seen),

@@ -628,13 +628,15 @@ def _already_seen(
     return FileResult(rel_path, "unchanged", rows, errors, submission_id, report)
 
 
-def already_loaded(url: str, landing_root: Path, rel_paths: list[str]) -> dict[str, FileResult]:
-    """The files of `rel_paths` whose latest non-rejected ledger entry for their path has the
-    same size and modification time as the file now: their recorded result, found in one query
-    rather than a connection per file, so that a landing area holding years of files costs a
-    night almost nothing for the files it has already seen. Any other file (new, changed,
-    or rejected and still to be moved to quarantine) is left to `ingest_file`, whose own check
-    has the last word."""
+def already_loaded(
+    url: str, landing_root: Path, rel_paths: list[str]
+) -> tuple[list[str], dict[str, FileResult]]:
+    """The files of `rel_paths` to ingest, in their order, and the recorded result of the
+    others: those whose latest non-rejected ledger entry for their path has the same size and
+    modification time as the file now. One query, not a connection per file: a landing
+    area holding years of files costs a night almost nothing for those already seen. Every
+    other file (new, changed, or rejected and still to be moved to quarantine) is left to
+    `ingest_file`, whose own check has the last word."""
     with psycopg.connect(url) as conn:
         ledger = {
             path: (size, modified_ns, submission_id, rows, errors)
@@ -655,7 +657,7 @@ def already_loaded(url: str, landing_root: Path, rel_paths: list[str]) -> dict[s
         if (stat.st_size, stat.st_mtime_ns) == (size, modified_ns):
             recorded = FileResult(rel_path, "unchanged", rows or 0, errors or 0, submission_id)
             seen[rel_path] = recorded
-    return seen
+    return [rel for rel in rel_paths if rel not in seen], seen
 
 
 def _accepted_copy(

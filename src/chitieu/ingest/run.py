@@ -163,10 +163,9 @@ def ingest_landing(
     url = warehouse_url(settings)
     ensure_schema(url)
     reference = load_reference(settings.seeds_dir)
-    by_path: dict[str, FileResult] = already_loaded(url, found.root, found.submissions)
+    todo, by_path = already_loaded(url, found.root, found.submissions)
     if by_path:
         progress(f"{len(by_path)} file(s) already loaded and unchanged: skipped")
-    todo = [rel for rel in found.submissions if rel not in by_path]
     total = len(todo)
     jobs = max(1, min(jobs or default_jobs(), total))
     if todo:
