@@ -390,6 +390,16 @@ class KeyFilter:
                 self._hashes = None
 
     @property
+    def hashes(self) -> array[int] | None:
+        """Where `add` appends (None once past MAX_HASHES): the loader's loop over a clean
+        file appends to it directly, checking the limit as `add` does."""
+        return self._hashes
+
+    def give_up(self) -> None:
+        """Past MAX_HASHES: from now on the answer is "maybe"."""
+        self._hashes = None
+
+    @property
     def maybe_duplicate(self) -> bool:
         if self._hashes is None:
             return True

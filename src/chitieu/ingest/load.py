@@ -25,6 +25,7 @@ import shutil
 import sys
 import time
 import uuid
+from array import array
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -37,7 +38,7 @@ from psycopg import errors as pg_errors
 
 from chitieu import roles
 from chitieu.ingest.errors import FileRejected, SubmissionError
-from chitieu.ingest.fastpath import KeyFilter, RowChecker, clean_csv_rows, copy_tail
+from chitieu.ingest.fastpath import Key, KeyFilter, RowChecker, clean_csv_rows, copy_tail
 from chitieu.ingest.parse import is_blank
 from chitieu.ingest.read import file_format, read_rows
 from chitieu.ingest.report import ErrorSpool, write_report
@@ -55,7 +56,7 @@ _VALUE_COLUMNS = (
     "value",
     "note",
 )
-_LINES_PER_WRITE = 2048
+LINES_PER_WRITE = 2048
 _COPY_VALUES = f"copy raw.submission_value ({', '.join(_VALUE_COLUMNS)}) from stdin"
 _COPY_ERRORS = (
     "copy audit.submission_error (submission_id, error_number, row_number, column_name, rule,"
@@ -200,14 +201,18 @@ class _Sink:
         self.submission_id = submission_id
         self.clean = True
         self.keys_in_database = False
-        self.loaded = 0
+        self._flushed = 0
         self._stack = ExitStack()
         self._copy = self._stack.enter_context(cur.copy(_COPY_VALUES))
         self._keys_table = False
         # Loaded rows as COPY text lines, sent a block at a time: cheaper per row than
         # `write_row`, which adapts each value again.
-        self._lines: list[str] = []
-        self._prefix = f"{submission_id}\t"
+        self.lines: list[str] = []
+        self.prefix = f"{submission_id}\t"
+
+    @property
+    def loaded(self) -> int:
+        return self._flushed + len(self.lines)
 
     def _keys_copy(self) -> None:
         self._stack.close()
@@ -220,7 +225,7 @@ class _Sink:
         if self.clean:
             self.clean = False
             # Rolled back in the end, but until then the duplicate check reads these rows.
-            self._flush()
+            self.flush()
             self._stack.close()
             if self.keys_in_database:
                 self._keys_copy()
@@ -239,23 +244,21 @@ class _Sink:
         is not used once the file has an error. Key parts are codes of the reference data,
         which hold no character COPY would need escaped."""
         if self.clean:
-            lines = self._lines
-            lines.append(
-                f"{self._prefix}{number}\t{key[0]}\t{key[1]}\t{key[2]}\t{key[3]}\t{tail}\n"
-            )
-            self.loaded += 1
-            if len(lines) >= _LINES_PER_WRITE:
-                self._flush()
+            lines = self.lines
+            lines.append(f"{self.prefix}{number}\t{key[0]}\t{key[1]}\t{key[2]}\t{key[3]}\t{tail}\n")
+            if len(lines) >= LINES_PER_WRITE:
+                self.flush()
         elif self.keys_in_database:
             self._copy.write_row((number, *key))
 
-    def _flush(self) -> None:
-        self._copy.write("".join(self._lines))
-        self._lines.clear()
+    def flush(self) -> None:
+        self._copy.write("".join(self.lines))
+        self._flushed += len(self.lines)
+        self.lines.clear()
 
     def close(self) -> None:
         if self.clean:
-            self._flush()
+            self.flush()
         self._stack.close()
 
     def abort(self) -> None:
@@ -334,56 +337,79 @@ def _validate_and_copy(
     """
     reference, submitted_on = validator.reference, validator.submitted_on
     checker: RowChecker | None = None
+    fast: Callable[[list[str]], tuple[Key, str] | None] | None = None
     sink = _Sink(cur, submission_id)
     keys = _DuplicateKeys(sink)
+
+    def check(number: int, cells: list, percent: list[bool] | None) -> None:
+        """Any row: the header, a blank row, a row `fast` takes, or the Validator's."""
+        nonlocal checker, fast
+        if fast is not None:
+            checked = fast(cells)
+            if checked is not None:
+                duplicate = keys.error(number, checked[0])
+                if duplicate is None:
+                    sink.write(number, *checked)
+                    return
+                spool.add(duplicate)
+                sink.error_seen()
+                sink.write(number, checked[0], "")
+                return
+        if all(is_blank(cell) for cell in cells):
+            return
+        if checker is None:
+            validator.header(number, cells)
+            checker = RowChecker(reference, submitted_on, validator.columns)
+            fast = checker.fast if clean_text else None
+            return
+        row_validator = Validator(reference, submitted_on)
+        row_validator.columns = validator.columns
+        result = row_validator.row(number, cells, percent or [False] * len(cells))
+        if isinstance(result, Observation):
+            key: tuple | None = (
+                result.province_code,
+                result.unit_code,
+                result.period.code,
+                result.indicator_code,
+            )
+            tail = copy_tail((result.numerator, result.denominator, result.value, result.note))
+        else:
+            spool.extend(result)
+            key, tail = checker.key_of(cells), ""
+        if key is None:
+            sink.error_seen()
+            return
+        duplicate = keys.error(number, key)
+        if duplicate is not None:
+            spool.add(duplicate)
+        if not tail or duplicate is not None:
+            sink.error_seen()
+        sink.write(number, key, tail)
+
     try:
         try:
             rows, clean_text = _rows(path)
-            fast = None
+            # The rows of a large clean file, once its keys are only hashed (KeyFilter), take
+            # the loop below: `check` and `sink.write` inlined, a third of a row's cost.
+            hashes: array[int] | None = None
+            lines, prefix, limit = sink.lines, sink.prefix, KeyFilter.MAX_HASHES
             for number, cells, percent in rows:
-                if fast is not None:
+                if hashes is not None and fast is not None:
                     checked = fast(cells)
                     if checked is not None:
-                        duplicate = keys.error(number, checked[0])
-                        if duplicate is None:
-                            sink.write(number, *checked)
-                            continue
-                        spool.add(duplicate)
-                        sink.error_seen()
-                        sink.write(number, checked[0], "")
+                        key, tail = checked
+                        hashes.append(hash(key))
+                        lines.append(
+                            f"{prefix}{number}\t{key[0]}\t{key[1]}\t{key[2]}\t{key[3]}\t{tail}\n"
+                        )
+                        if len(hashes) > limit:
+                            keys.filter.give_up()  # type: ignore[union-attr]
+                            hashes = None
+                        if len(lines) >= LINES_PER_WRITE:
+                            sink.flush()
                         continue
-                if all(is_blank(cell) for cell in cells):
-                    continue
-                if checker is None:
-                    validator.header(number, cells)
-                    checker = RowChecker(reference, submitted_on, validator.columns)
-                    fast = checker.fast if clean_text else None
-                    continue
-                row_validator = Validator(reference, submitted_on)
-                row_validator.columns = validator.columns
-                result = row_validator.row(number, cells, percent or [False] * len(cells))
-                if isinstance(result, Observation):
-                    key: tuple | None = (
-                        result.province_code,
-                        result.unit_code,
-                        result.period.code,
-                        result.indicator_code,
-                    )
-                    tail = copy_tail(
-                        (result.numerator, result.denominator, result.value, result.note)
-                    )
-                else:
-                    spool.extend(result)
-                    key, tail = checker.key_of(cells), ""
-                if key is None:
-                    sink.error_seen()
-                    continue
-                duplicate = keys.error(number, key)
-                if duplicate is not None:
-                    spool.add(duplicate)
-                if not tail or duplicate is not None:
-                    sink.error_seen()
-                sink.write(number, key, tail)
+                check(number, cells, percent)
+                hashes = keys.filter.hashes if keys.filter and sink.clean else None
         except FileRejected as exc:
             spool.add(exc.error)
         sink.close()
