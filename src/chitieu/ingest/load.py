@@ -389,27 +389,37 @@ def _validate_and_copy(
     try:
         try:
             rows, clean_text = _rows(path)
-            # The rows of a large clean file, once its keys are only hashed (KeyFilter), take
-            # the loop below: `check` and `sink.write` inlined, a third of a row's cost.
+            # While the file has no error, the rows `fast` takes go through the loop below
+            # (`check` and `sink.write` inlined: they were a third of a row's cost). A row's
+            # key is hashed here once the keys are only hashed (KeyFilter), else checked by
+            # `keys.error`; a repeated key sends the row to `check`, which reports it.
+            hot = False
             hashes: array[int] | None = None
             lines, prefix, limit = sink.lines, sink.prefix, KeyFilter.MAX_HASHES
             for number, cells, percent in rows:
-                if hashes is not None and fast is not None:
-                    checked = fast(cells)
+                if hot:
+                    checked = fast(cells)  # type: ignore[misc]
                     if checked is not None:
                         key, tail = checked
-                        hashes.append(hash(key))
+                        if hashes is not None:
+                            hashes.append(hash(key))
+                            if len(hashes) > limit:
+                                keys.filter.give_up()  # type: ignore[union-attr]
+                                hashes = None
+                        elif keys.error(number, key) is not None:
+                            check(number, cells, percent)
+                            hot = sink.clean
+                            continue
                         lines.append(
                             f"{prefix}{number}\t{key[0]}\t{key[1]}\t{key[2]}\t{key[3]}\t{tail}\n"
                         )
-                        if len(hashes) > limit:
-                            keys.filter.give_up()  # type: ignore[union-attr]
-                            hashes = None
                         if len(lines) >= LINES_PER_WRITE:
                             sink.flush()
+                            hashes = keys.filter.hashes if keys.filter else None
                         continue
                 check(number, cells, percent)
-                hashes = keys.filter.hashes if keys.filter and sink.clean else None
+                hot = fast is not None and sink.clean
+                hashes = keys.filter.hashes if keys.filter else None
         except FileRejected as exc:
             spool.add(exc.error)
         sink.close()
