@@ -11,19 +11,22 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 import tempfile
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 
 from chitieu.pipeline import run
 from tests.conftest import Warehouse, make_warehouse
 from tests.generated_landing import write_unit_reports
-from tests.test_crash import WAIT_S, assert_nothing_partial, building_candidate, child_env
+from tests.test_crash import (
+    WAIT_S,
+    assert_nothing_partial,
+    building_candidate,
+    start_chitieu,
+    wait_until,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -67,37 +70,6 @@ def warehouse_on_own_server(
     return make_warehouse(monkeypatch, url, tmp_path / "home", request.node.name)
 
 
-def run_child(wh: Warehouse, log: Path) -> subprocess.Popen[bytes]:
-    with log.open("wb") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "chitieu.cli", "run", "--jobs", "2"],
-            env=child_env(wh),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-
-
-def wait_until(
-    proc: subprocess.Popen[bytes], log: Path, what: str, found: Callable[[], bool]
-) -> None:
-    deadline = time.monotonic() + WAIT_S
-    while not _safely(found):
-        if proc.poll() is not None:
-            pytest.fail(f"the run ended before {what}:\n{log.read_text()[-3000:]}")
-        if time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"no {what} after {WAIT_S:.0f} s:\n{log.read_text()[-3000:]}")
-        time.sleep(0.05)
-
-
-def _safely(found: Callable[[], bool]) -> bool:
-    """The probe's answer; False while what it reads does not exist yet."""
-    try:
-        return found()
-    except psycopg.errors.UndefinedTable:  # the run itself creates the ledger
-        return False
-
-
 def failed_run_output(proc: subprocess.Popen[bytes], log: Path) -> str:
     """The run's output, once it has ended; it must have failed."""
     try:
@@ -132,7 +104,7 @@ def test_server_restart_during_ingest(
     wh = warehouse_on_own_server
     files = write_unit_reports(wh.landing, provinces=4, files_per_province=12)
     log = wh.settings.home / "run.log"
-    proc = run_child(wh, log)
+    proc = start_chitieu(wh, log, "run", "--jobs", "2")
     accepted = "select count(*) >= 10 from raw.submission_file where outcome = 'accepted'"
     wait_until(proc, log, "10 files ingested", lambda: bool(wh.query(accepted)[0][0]))
     restart(own_server, "fast")
@@ -152,7 +124,7 @@ def test_server_crash_during_the_dbt_build(
     wh = warehouse_on_own_server
     files = write_unit_reports(wh.landing, provinces=2, files_per_province=6)
     log = wh.settings.home / "run.log"
-    proc = run_child(wh, log)
+    proc = start_chitieu(wh, log, "run", "--jobs", "2")
     wait_until(proc, log, "dbt building the candidate marts", lambda: building_candidate(wh))
     restart(own_server, "immediate")
 
