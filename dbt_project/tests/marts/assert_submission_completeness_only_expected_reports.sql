@@ -89,33 +89,29 @@ rows_present as (
 
 ),
 
+-- A full join rather than two EXCEPTs: the keys are never null (contract) and unique (a
+-- test of their own), and PostgreSQL hashes a join where EXCEPT sorted both sides twice
+-- (7.8 s against 4.5 s at ten times the national dataset).
 mismatched as (
 
-    (
-        select
-            'not expected' as problem,
-            rows_present.*
-        from rows_present
-        except
-        select
-            'not expected' as problem,
-            expected_reports.*
-        from expected_reports
-    )
+    select
+        case
+            when rows_present.province_code is null then 'missing' else 'not expected'
+        end as problem,
+        coalesce(rows_present.province_code, expected_reports.province_code) as province_code,
+        coalesce(rows_present.unit_code, expected_reports.unit_code) as unit_code,
+        coalesce(rows_present.indicator_code, expected_reports.indicator_code)
+            as indicator_code,
+        coalesce(rows_present.period, expected_reports.period) as period
 
-    union all
-
-    (
-        select
-            'missing' as problem,
-            expected_reports.*
-        from expected_reports
-        except
-        select
-            'missing' as problem,
-            rows_present.*
-        from rows_present
-    )
+    from rows_present
+    full outer join expected_reports
+        on
+            rows_present.province_code = expected_reports.province_code
+            and rows_present.unit_code = expected_reports.unit_code
+            and rows_present.indicator_code = expected_reports.indicator_code
+            and rows_present.period = expected_reports.period
+    where rows_present.province_code is null or expected_reports.province_code is null
 
 ),
 
