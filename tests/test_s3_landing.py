@@ -158,6 +158,8 @@ def test_ingest_from_s3_with_quarantine_and_rerun(
     assert s3.keys("landing/") == sorted(
         [*(f"landing/{rel}" for rel in GOOD), "landing/40/readme.txt"]
     )
+    # The next night maps no task for the objects the ledger has seen as they are now.
+    assert orchestration.discover_files() == []
 
     # Again, from the command line (no Airflow), on the URL given as --landing: nothing new.
     monkeypatch.delenv("CHITIEU_LANDING_DIR")
@@ -167,5 +169,7 @@ def test_ingest_from_s3_with_quarantine_and_rerun(
     )  # fmt: skip
     assert again.returncode == 0, again.stdout + again.stderr
     assert "files: 0 accepted, 0 rejected, 0 duplicate, 2 already seen, 1 ignored" in again.stdout
+    # recognised from the listing (size and LastModified against the ledger), not downloaded
+    assert "2 object(s) already loaded and unchanged: skipped" in again.stdout
     assert warehouse.query("select count(*) from raw.submission_file") == [(3,)]
     assert warehouse.query("select count(*) from raw.submission_value") == [(2,)]

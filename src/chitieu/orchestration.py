@@ -11,7 +11,7 @@ from chitieu import pipeline
 from chitieu.config import load_settings
 from chitieu.db import warehouse_url
 from chitieu.ingest.landing import describe, discover
-from chitieu.ingest.load import already_loaded
+from chitieu.ingest.load import already_loaded, stat_in
 from chitieu.ingest.run import ensure_schema, ingest_one
 
 log = logging.getLogger(__name__)
@@ -22,28 +22,29 @@ def discover_files(backfill: tuple[str, str] | None = None) -> list[str]:
         log.info("backfill of %s … %s: rebuilding from the files already loaded", *backfill)
         return []
     settings = load_settings()
+    url = warehouse_url(settings)
+    ensure_schema(url)
     if settings.landing_url:  # s3://bucket/prefix
         from chitieu.ingest.storage import RemoteLanding
 
         remote = RemoteLanding.of(settings).discover()
         for rel in remote.ignored:
             log.warning("ignored (not .csv/.xlsx): %s", rel)
-        log.info("%d submission file(s) in %s", len(remote.submissions), remote.root)
-        return remote.submissions
-    found = discover(settings.landing_dir, settings.settle_seconds)
-    for rel in found.ignored:
-        log.warning("ignored (not .csv/.xlsx): %s", rel)
-    for line in describe(found):
-        log.warning(line.strip())
+        root, submissions, stat = remote.root, remote.submissions, remote.stats.get
+    else:
+        found = discover(settings.landing_dir, settings.settle_seconds)
+        for rel in found.ignored:
+            log.warning("ignored (not .csv/.xlsx): %s", rel)
+        for line in describe(found):
+            log.warning(line.strip())
+        root, submissions, stat = str(found.root), found.submissions, stat_in(found.root)
     # One mapped task per file the ledger has not seen as it is now: the files of past
     # nights stay in the landing area, and mapping them all again every night would grow
     # the run with the history.
-    url = warehouse_url(settings)
-    ensure_schema(url)
-    todo, seen = already_loaded(url, found.root, found.submissions)
+    todo, seen = already_loaded(url, submissions, stat)
     log.info(
         "%d submission file(s) in %s: %d to ingest, %d already loaded and unchanged",
-        len(found.submissions), found.root, len(todo), len(seen),
+        len(submissions), root, len(todo), len(seen),
     )  # fmt: skip
     return todo
 

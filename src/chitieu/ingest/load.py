@@ -664,12 +664,29 @@ def _already_seen(
     return FileResult(rel_path, "unchanged", rows, errors, submission_id, report)
 
 
+FileStat = tuple[int, int]  # size in bytes, modification time in ns
+
+
+def stat_in(root: Path) -> Callable[[str], FileStat | None]:
+    """The (size, mtime) of a path under a local landing folder; None when it is gone."""
+
+    def stat(rel_path: str) -> FileStat | None:
+        try:
+            found = (root / rel_path).stat()
+        except OSError:
+            return None
+        return found.st_size, found.st_mtime_ns
+
+    return stat
+
+
 def already_loaded(
-    url: str, landing_root: Path, rel_paths: list[str]
+    url: str, rel_paths: list[str], stat: Callable[[str], FileStat | None]
 ) -> tuple[list[str], dict[str, FileResult]]:
     """The files of `rel_paths` to ingest, in their order, and the recorded result of the
-    others: those whose latest non-rejected ledger entry for their path has the same size and
-    modification time as the file now. One query, not a connection per file: a landing
+    others: those whose latest non-rejected ledger entry for their path has the size and
+    modification time `stat` gives for the file now (a local file's, or an object's size
+    and LastModified). One query, not a connection (or a download) per file: a landing
     area holding years of files costs a night almost nothing for those already seen. Every
     other file (new, changed, or rejected and still to be moved to quarantine) is left to
     `ingest_file`, whose own check has the last word."""
@@ -686,11 +703,7 @@ def already_loaded(
         }
     seen: dict[str, FileResult] = {}
     for rel_path, (size, modified_ns, submission_id, rows, errors) in ledger.items():
-        try:
-            stat = (landing_root / rel_path).stat()
-        except OSError:
-            continue
-        if (stat.st_size, stat.st_mtime_ns) == (size, modified_ns):
+        if stat(rel_path) == (size, modified_ns):
             recorded = FileResult(rel_path, "unchanged", rows or 0, errors or 0, submission_id)
             seen[rel_path] = recorded
     return [rel for rel in rel_paths if rel not in seen], seen

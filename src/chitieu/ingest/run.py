@@ -16,7 +16,7 @@ from chitieu import roles
 from chitieu.config import Settings, load_settings
 from chitieu.db import warehouse_url
 from chitieu.ingest.landing import BUSY, OUTSIDE, describe, discover, submission_path
-from chitieu.ingest.load import FileResult, already_loaded, ingest_file
+from chitieu.ingest.load import FileResult, already_loaded, ingest_file, stat_in
 from chitieu.ingest.storage import is_remote
 from chitieu.reference import Reference, load_reference
 
@@ -163,7 +163,7 @@ def ingest_landing(
     url = warehouse_url(settings)
     ensure_schema(url)
     reference = load_reference(settings.seeds_dir)
-    todo, by_path = already_loaded(url, found.root, found.submissions)
+    todo, by_path = already_loaded(url, found.submissions, stat_in(found.root))
     if by_path:
         progress(f"{len(by_path)} file(s) already loaded and unchanged: skipped")
     total = len(todo)

@@ -25,7 +25,14 @@ from typing import TYPE_CHECKING, Any
 
 from chitieu.config import Settings
 from chitieu.ingest.landing import LandingError
-from chitieu.ingest.load import FileResult, Quarantine, ingest_file, quarantine_target
+from chitieu.ingest.load import (
+    FileResult,
+    FileStat,
+    Quarantine,
+    already_loaded,
+    ingest_file,
+    quarantine_target,
+)
 from chitieu.ingest.read import file_format
 from chitieu.reference import Reference, load_reference
 
@@ -76,6 +83,8 @@ class RemoteDiscovery:
     root: str
     submissions: list[str] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
+    # (size, LastModified in ns) of each submission, as the ledger records a downloaded copy
+    stats: dict[str, FileStat] = field(default_factory=dict)
 
 
 class RemoteLanding:
@@ -106,14 +115,19 @@ class RemoteLanding:
             raise LandingError(f"Landing area {self.url} does not exist (or is not readable).")
         found = RemoteDiscovery(self.url)
         quarantine = self._quarantine_root + "/"
-        for key in sorted(self.fs.find(self._root)):
+        objects = self.fs.find(self._root, detail=True)
+        for key in sorted(objects):
             if key.startswith(quarantine) or not key.startswith(self._root + "/"):
                 continue
             rel = PurePosixPath(key[len(self._root) + 1 :])
             if any(part.startswith(".") for part in rel.parts) or rel.name.startswith("~$"):
                 continue
-            bucket = found.submissions if file_format(Path(rel.name)) else found.ignored
-            bucket.append(rel.as_posix())
+            if file_format(Path(rel.name)):
+                found.submissions.append(rel.as_posix())
+                info = objects[key]
+                found.stats[rel.as_posix()] = (info["size"], _ns(info["LastModified"]))
+            else:
+                found.ignored.append(rel.as_posix())
         return found
 
     def last_modified(self, rel_path: str) -> datetime:
@@ -173,7 +187,8 @@ def ingest_remote_one(rel_path: str, url: str, settings: Settings, location: str
 def ingest_remote(
     location: str, settings: Settings, url: str, progress: Progress, jobs: int
 ) -> IngestSummary:
-    """Every new object of the landing area `location`, `jobs` at a time."""
+    """Every new or changed object of the landing area `location`, `jobs` at a time (the
+    others are recognised from their listing, without a download)."""
     from chitieu.ingest.run import IngestSummary
 
     landing = RemoteLanding.of(settings, location)
@@ -182,16 +197,21 @@ def ingest_remote(
     if not found.submissions:
         progress(f"no submission files (.csv, .xlsx) in {landing.url}")
         return summary
+    todo, by_path = already_loaded(url, found.submissions, found.stats.get)
+    if by_path:
+        progress(f"{len(by_path)} object(s) already loaded and unchanged: skipped")
     reference = load_reference(settings.seeds_dir)
-    total = len(found.submissions)
+    total = len(todo)
     jobs = max(1, min(jobs, total))
-    progress(f"ingesting {total} file(s) from {landing.url} ({jobs} at a time)")
+    if todo:
+        progress(f"ingesting {total} file(s) from {landing.url} ({jobs} at a time)")
     with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="ingest-s3") as pool:
-        results = pool.map(lambda rel: landing.ingest(url, rel, reference), found.submissions)
+        results = pool.map(lambda rel: landing.ingest(url, rel, reference), todo)
         for number, result in enumerate(results, start=1):
-            summary.results.append(result)
+            by_path[result.path] = result
             if result.outcome != "unchanged":
                 progress(f"  [{number}/{total}] {result.outcome:<9} {result.path}")
+    summary.results = [by_path[rel] for rel in found.submissions]
     for rel in found.ignored:
         progress(f"  ignored (not .csv/.xlsx): {rel}")
     return summary
