@@ -52,15 +52,12 @@ def _timed_steps(steps: list[tuple[str, Callable[[], object]]]) -> dict[str, flo
 
 
 def _marts_steps(settings, url: str, run_id: str, full_refresh: bool) -> list:  # type: ignore[no-untyped-def]
-    """`pipeline.build_marts` in two timed parts: the models (with the incremental state's
-    begin and commit around them) and the dbt tests."""
+    """`pipeline.build_marts` in its two timed parts: the models (with the incremental
+    state's begin) and the dbt tests (with its commit)."""
     from chitieu import pipeline
 
     def models() -> None:
-        if full_refresh:
-            pipeline.drop_candidate(url)
-        pipeline.begin_marts_build(settings, url, _quiet)
-        pipeline.run_marts_models(settings, url, full_refresh)
+        pipeline.run_marts_models(settings, url, _quiet, full_refresh)
 
     def tests() -> None:
         pipeline.run_marts_tests(settings, url)

@@ -182,10 +182,18 @@ _MARTS_SELECTION = ("--select", "intermediate", "marts")
 
 
 def run_marts_models(
-    settings: Settings, url: str, full_refresh: bool = False, months: Months | None = None
+    settings: Settings,
+    url: str,
+    progress: Progress,
+    full_refresh: bool = False,
+    months: Months | None = None,
 ) -> None:
-    """`dbt run` of the intermediate views and the candidate marts (incremental marts
-    catch up from the candidate's older build)."""
+    """The models of a marts build: note what the build can see (forgetting the candidate
+    first for a full refresh), then `dbt run` of the intermediate views and the candidate
+    marts (incremental marts catch up from the candidate's older build)."""
+    if full_refresh:
+        drop_candidate(url)
+    begin_marts_build(settings, url, progress, months)
     dbt = marts_dbt_context(settings, url, months)
     args = ["run", *_MARTS_SELECTION, *(["--full-refresh"] if full_refresh else [])]
     run_dbt(settings, url, args, dbt.vars, dbt.role)
@@ -213,10 +221,7 @@ def build_marts(
     candidate schema holds (see publish), or from nothing with `full_refresh`; with `months`,
     also rebuild the rows of the periods ending in those months."""
     progress(f"dbt: intermediate models and candidate marts (schema {CANDIDATE}), then tests")
-    if full_refresh:
-        drop_candidate(url)
-    begin_marts_build(settings, url, progress, months)
-    run_marts_models(settings, url, full_refresh, months)
+    run_marts_models(settings, url, progress, full_refresh, months)
     run_marts_tests(settings, url, months)
     return finish_marts_build(settings, url, build_id, months)
 

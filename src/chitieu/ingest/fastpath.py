@@ -387,7 +387,7 @@ class KeyFilter:
         if hashes is not None:
             hashes.append(hash(key))
             if len(hashes) > self.MAX_HASHES:
-                self._hashes = None
+                self.give_up()
 
     @property
     def hashes(self) -> array[int] | None:

@@ -56,7 +56,7 @@ _VALUE_COLUMNS = (
     "value",
     "note",
 )
-LINES_PER_WRITE = 2048
+_LINES_PER_WRITE = 2048
 _COPY_VALUES = f"copy raw.submission_value ({', '.join(_VALUE_COLUMNS)}) from stdin"
 _COPY_ERRORS = (
     "copy audit.submission_error (submission_id, error_number, row_number, column_name, rule,"
@@ -246,7 +246,7 @@ class _Sink:
         if self.clean:
             lines = self.lines
             lines.append(f"{self.prefix}{number}\t{key[0]}\t{key[1]}\t{key[2]}\t{key[3]}\t{tail}\n")
-            if len(lines) >= LINES_PER_WRITE:
+            if len(lines) >= _LINES_PER_WRITE:
                 self.flush()
         elif self.keys_in_database:
             self._copy.write_row((number, *key))
@@ -413,7 +413,7 @@ def _validate_and_copy(
                         lines.append(
                             f"{prefix}{number}\t{key[0]}\t{key[1]}\t{key[2]}\t{key[3]}\t{tail}\n"
                         )
-                        if len(lines) >= LINES_PER_WRITE:
+                        if len(lines) >= _LINES_PER_WRITE:
                             sink.flush()
                             hashes = keys.filter.hashes if keys.filter else None
                         continue
