@@ -8,16 +8,19 @@
     a tie only between two versions of one path with the same modification time, so the
     winner never depends on the order the files were ingested in. `values_loaded` has the
     columns of stg_raw__submission_values, `files` those of stg_raw__submission_files
-    (accepted files only), `catalog` those of the indicator_catalog seed. -#}
+    (accepted files only), `catalog` those of the indicator_catalog seed.
+    The period's type and bounds are parsed here, for the winning rows only: selected from
+    the staging view, PostgreSQL would parse them for every row it scans before the join
+    to the touched keys (0.22 s of an incremental night's 0.27 s at national scale). -#}
 {% macro select_current_values(values_loaded, files, catalog) -%}
     select
         ranked.province_code,
         ranked.unit_code,
         ranked.indicator_code,
         ranked.period,
-        ranked.period_type,
-        ranked.period_start,
-        ranked.period_end,
+        {{ period_type('ranked.period') }} as period_type,
+        {{ period_start('ranked.period') }} as period_start,
+        {{ period_end('ranked.period') }} as period_end,
         -- Four decimals, as the marts store it, so every mart computes from the same value.
         cast(
             case
@@ -37,7 +40,14 @@
 
     from (
         select
-            {{ values_loaded }}.*,
+            {{ values_loaded }}.province_code,
+            {{ values_loaded }}.unit_code,
+            {{ values_loaded }}.indicator_code,
+            {{ values_loaded }}.period,
+            {{ values_loaded }}.numerator,
+            {{ values_loaded }}.denominator,
+            {{ values_loaded }}.reported_value,
+            {{ values_loaded }}.submission_id,
             {{ files }}.submitted_at,
             {{ catalog }}.unit as indicator_unit,
             row_number() over (
