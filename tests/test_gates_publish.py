@@ -8,7 +8,7 @@ import time
 import psycopg
 import pytest
 
-from chitieu.gates import GateFailed
+from chitieu.gates import GateFailed, run_gate
 from chitieu.pipeline import build, build_marts, gate_marts, run
 from chitieu.publish import BI_ROLE, PublishError, publish, rollback
 from tests.conftest import Warehouse
@@ -83,6 +83,21 @@ def test_rollback_restores_the_previous_build(published: Warehouse) -> None:
     assert mart_checksums(published) == first
     rollback(published.url)
     assert mart_checksums(published) == second
+
+
+def test_a_suite_gates_any_schema_in_turn(published: Warehouse) -> None:
+    # The night gates the candidate; an engineer may gate the published marts with the same
+    # suite, and the night after must still work.
+    build_marts(published.settings, published.url, _quiet)
+    for schema in ("marts", "marts_candidate", "marts"):
+        result = run_gate(published.settings, published.url, "target_gap", schema, "target_gap",
+                          f"any-schema-{schema}")  # fmt: skip
+        assert result.asset == f"{schema}.target_gap"
+        assert result.success, result.failures
+    assert published.query(
+        "select distinct asset from audit.validation_result"
+        " where starts_with(run_id, 'any-schema-') order by asset"
+    ) == [("marts.target_gap",), ("marts_candidate.target_gap",)]
 
 
 def _validated_candidate(wh: Warehouse) -> str:

@@ -242,12 +242,15 @@ def run_gate(
         )
     )
     levels = {e.id: (e.meta or {}).get("level", "error") for e in suite.expectations if e.id}
+    # One definition and checkpoint per (suite, asset): `add_or_update_sql` above re-creates
+    # the source with this asset only, and GX cannot even load (to replace) a stored
+    # definition whose asset is gone, so one shared by two assets breaks on the second.
     definition = context.validation_definitions.add_or_update(
-        gx.ValidationDefinition(name=f"{suite_name}__gate", data=batch, suite=suite)
+        gx.ValidationDefinition(name=f"{suite_name}__{asset_name}", data=batch, suite=suite)
     )
     checkpoint = context.checkpoints.add_or_update(
         gx.Checkpoint(
-            name=f"{suite_name}__checkpoint",
+            name=f"{suite_name}__{asset_name}__checkpoint",
             validation_definitions=[definition],
             actions=[UpdateDataDocsAction(name="update_data_docs")],
             result_format={"result_format": "SUMMARY", "partial_unexpected_count": 20},
