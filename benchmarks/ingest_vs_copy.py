@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/ingest_vs_copy.py --rows 1000000
     .venv/bin/python benchmarks/ingest_vs_copy.py      # 250k and 1M rows: memory stays flat
+    .venv/bin/python benchmarks/ingest_vs_copy.py --rows 250000 --xlsx-rows 0  # no XLSX
 
 For each size it writes one large *valid* submission CSV (unique province/unit/period/
 indicator keys built from the dbt seeds; every period ended before the file's date; every
@@ -21,6 +22,11 @@ time are that step's alone:
 - to_sql: what a typical tutorial pipeline does, `pandas.read_csv` then
   `DataFrame.to_sql` (SQLAlchemy's default driver, psycopg2) into an unindexed table, on the first
   `TO_SQL_ROWS` rows only (it is slow): compared in rows/s (target: ours ≥ 10× faster).
+
+Then, once (`--xlsx-rows`, 50,000 by default; 0 skips it), the same kind of valid submission
+written as an XLSX workbook (openpyxl, write-only: codes, period and note as text, numerator,
+denominator and value as numbers) and ingested by `ingest_file` exactly as `ours` is, against
+the very same rows as a CSV file through the same path: what a submission costs as XLSX.
 
 Figures are printed and merged by name into bench-results.json (entries
 {"name", "value", "unit", "baseline", "ratio"}), beside other benchmarks' entries. The
@@ -123,6 +129,31 @@ def write_submission(path: Path, rows: int, seed: int = 6) -> int:
                         if written == rows:
                             return written
     raise SystemExit(f"only {written} unique keys exist; ask for fewer rows")
+
+
+def write_xlsx(csv_path: Path, xlsx_path: Path) -> int:
+    """The rows of the CSV `csv_path` as the first sheet of an XLSX workbook: the same header
+    and cells, numerator/denominator/value as numbers (empty cells left empty), the rest as
+    text (province codes keep their leading zero, periods stay `2024-03`)."""
+    from openpyxl import Workbook
+
+    numeric = {HEADER.index(name) for name in ("numerator", "denominator", "value")}
+
+    def number(cell: str) -> int | float:
+        return float(cell) if "." in cell else int(cell)
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet()
+    written = 0
+    with csv_path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.reader(handle)
+        sheet.append(next(reader))
+        for cells in reader:
+            sheet.append([(number(cell) if i in numeric else cell) if cell else None
+                          for i, cell in enumerate(cells)])  # fmt: skip
+            written += 1
+    workbook.save(xlsx_path)
+    return written
 
 
 # --- measurements, each in its own child process ---------------------------------------------
@@ -313,7 +344,7 @@ def bench_size(rows: int, url: str, scratch: Path, profile: bool) -> list[dict]:
           f"faster (target ≥ {TO_SQL_TARGET:g}x)")  # fmt: skip
     print(f"  ours peak RSS {ours['rss_mb']:.1f} MB (target < {TARGET_RSS_MB:g} MB)")
     csv_path.unlink()
-    suffix = f"{rows // 1000}k" if rows < 1_000_000 else f"{rows / 1e6:g}M"
+    suffix = _suffix(rows)
     return [
         entry(
             f"ingest_rows_per_s_{suffix}", rows / ours["seconds"], "rows/s", rows / raw["seconds"]
@@ -337,6 +368,46 @@ def bench_size(rows: int, url: str, scratch: Path, profile: bool) -> list[dict]:
     ]
 
 
+def bench_xlsx(rows: int, url: str, scratch: Path, profile: bool) -> list[dict]:
+    """`ours` on one submission as XLSX, against the same rows as CSV."""
+    landing = scratch / f"landing-xlsx-{rows}"
+    landing.mkdir()
+    csv_path = landing / f"bench_xlsx_{rows}.csv"
+    xlsx_path = csv_path.with_suffix(".xlsx")
+    started = time.perf_counter()
+    write_submission(csv_path, rows)
+    written = write_xlsx(csv_path, xlsx_path)
+    assert written == rows, (written, rows)
+    print(f"\n{rows:,} rows as XLSX: wrote {xlsx_path.name} ({xlsx_path.stat().st_size / 1e6:.1f}"
+          f" MB) and {csv_path.name} ({csv_path.stat().st_size / 1e6:.1f} MB) in "
+          f"{time.perf_counter() - started:.1f} s")  # fmt: skip
+
+    figures = {}
+    for kind, path in (("csv", csv_path), ("xlsx", xlsx_path)):
+        _checkpoint(url)
+        figures[kind] = f = _run_child("ours", url, path, scratch, profile)
+        assert f["rows"] == rows, (kind, f["rows"], rows)
+        f["rows_per_s"] = f["rows"] / f["seconds"]
+        print(f"  ours {kind:<10} {f['seconds']:7.2f} s  {f['rows_per_s']:>10,.0f} rows/s"
+              f"  client CPU {f['cpu_s']:6.2f} s  peak RSS {f['rss_mb']:6.1f} MB")  # fmt: skip
+    xlsx, text = figures["xlsx"], figures["csv"]
+    print(f"  ratio xlsx/csv (time) {xlsx['seconds'] / text['seconds']:.2f}")
+    csv_path.unlink()
+    xlsx_path.unlink()
+    suffix = _suffix(rows)
+    return [
+        entry(f"ingest_xlsx_seconds_{suffix}", xlsx["seconds"], "s", text["seconds"]),
+        entry(f"ingest_xlsx_rows_per_s_{suffix}", xlsx["rows_per_s"], "rows/s", text["rows_per_s"]),
+        entry(f"ingest_xlsx_csv_rows_per_s_{suffix}", text["rows_per_s"], "rows/s"),
+        entry(f"ingest_xlsx_peak_rss_mb_{suffix}", xlsx["rss_mb"], "MB", text["rss_mb"]),
+    ]
+
+
+def _suffix(rows: int) -> str:
+    """How entry names give a size: 250k, 1M."""
+    return f"{rows // 1000}k" if rows < 1_000_000 else f"{rows / 1e6:g}M"
+
+
 def _checkpoint(url: str) -> None:
     """Write out what the steps before left in shared buffers and the WAL, so that a step
     does not pay for the previous one's writes (a checkpoint starting mid-step)."""
@@ -353,6 +424,8 @@ def _rows_of(step: str, rows: int) -> int:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, nargs="+", default=[250_000, 1_000_000])
+    parser.add_argument("--xlsx-rows", type=int, default=50_000,
+                        help="rows of the XLSX vs CSV submission (0: skip it)")  # fmt: skip
     parser.add_argument("--profile", action="store_true", help="cProfile ours, to stderr")
     parser.add_argument("--no-results", action="store_true", help="do not write bench-results")
     parser.add_argument("--child", choices=STEPS, help=argparse.SUPPRESS)
@@ -373,6 +446,8 @@ def main(argv: list[str] | None = None) -> None:
         entries = []
         for rows in args.rows:
             entries += bench_size(rows, url, scratch, args.profile)
+        if args.xlsx_rows:
+            entries += bench_xlsx(args.xlsx_rows, url, scratch, args.profile)
     if not args.no_results:
         merge_results(entries)
         print(f"\nwrote {len(entries)} entries to {RESULTS.name}")

@@ -14,7 +14,6 @@ whole corpus through `ingest_landing` on a real warehouse.
 from __future__ import annotations
 
 import ast
-import csv
 import re
 import shutil
 import zipfile
@@ -29,10 +28,11 @@ import pytest
 
 from chitieu.ingest.errors import SubmissionError
 from chitieu.ingest.load import _validate_and_copy
-from chitieu.ingest.report import ErrorSpool
+from chitieu.ingest.report import ErrorSpool, read_report
 from chitieu.ingest.run import ingest_landing
 from chitieu.ingest.validate import Validator
 from chitieu.reference import Reference, load_reference
+from tests import clerk_files
 from tests.conftest import Warehouse
 
 REPO = Path(__file__).resolve().parents[1]
@@ -172,10 +172,16 @@ BAD: dict[str, list[Expected]] = {
     "rate_out_of_range_percent_cell.xlsx": [("rate_out_of_range", 3, "value")],
     "period_format_date_cell.xlsx": [("period_format", 2, "period")],
     "unreadable_corrupt_sheet.xlsx": [("unreadable", None, None)],
+    # v1.1: an unquoted decimal comma splits the rate into the note and one cell more.
+    "extra_cells.csv": [("extra_cells", 3, None)],
+    # Built by `_bad_workbooks`: what .xls and .ods through calamine cannot say.
+    "rate_ambiguous.xls": [("rate_ambiguous", 3, "value")],  # 0.65: 65 % or 0.65 %?
+    "unsupported_layout.ods": [("unsupported_layout", None, None)],  # merged cells
 }
 
-# Not a submission: discovery reports it and leaves it in the landing area.
-NOT_SUBMISSIONS = {"unsupported_format.txt"}
+# Clearly not submissions: discovery lists them as ignored and leaves them in the landing
+# area. Every other file (unsupported_format.txt too) gets a ledger entry and a report.
+NOT_SUBMISSIONS = {"~$báo cáo.xlsx", "Thumbs.db", ".DS_Store"}
 
 
 # --- XLSX files, built at test time ------------------------------------------------------
@@ -269,7 +275,23 @@ def corpus_files(folder: Path) -> dict[str, Path]:
     files = {p.name: p for kind in ("good", "bad") for p in sorted((CORPUS / kind).iterdir())}
     files[_good_xlsx(folder / "good").name] = folder / "good" / "vi_typed_cells.xlsx"
     files.update({p.name: p for p in _bad_xlsx(folder / "bad")})
+    files.update({p.name: p for p in _bad_workbooks(folder / "bad")})
     return files
+
+
+def _bad_workbooks(folder: Path) -> list[Path]:
+    rows = [
+        ["40", "SYT", "2024-03", CCCD_VISIT, None, None, 64.5, None],
+        ["40", "SYT", "2024-04", CCCD_VISIT, None, None, 0.65, None],
+    ]
+    merged = [
+        ["40", "SYT", "2024-03", CCCD_VISIT, None, None, 64.5, None],
+        [None, "SYT", "2024-04", CCCD_VISIT, None, None, 65, None],
+    ]
+    return [
+        clerk_files.xls(folder / "rate_ambiguous.xls", rows),
+        clerk_files.ods(folder / "unsupported_layout.ods", merged, merged_down=[(1, 0, 2)]),
+    ]
 
 
 # --- the ingest's own validation pass, without a database ---------------------------------
@@ -288,7 +310,8 @@ def copy_fields(line: str) -> list[str | None]:
 
 def _typed(fields: list[str | None]) -> tuple[object, ...]:
     """A submission_value line's fields as the table's types hold them."""
-    submission_id, row, province, unit, period, indicator, num, den, value, note = fields
+    submission_id, _sheet_index, _sheet, row, province, unit, period, indicator, *rest = fields
+    num, den, value, note = rest
     whole = [None if text is None else int(text) for text in (submission_id, row, num, den)]
     decimal = None if value is None else Decimal(value)
     return (
@@ -309,8 +332,12 @@ def _typed(fields: list[str | None]) -> tuple[object, ...]:
 class _CopyStandIn:
     rows: list[tuple[object, ...]] = field(default_factory=list)
 
+    sheets: list[str | None] = field(default_factory=list)
+
     def write(self, text: str) -> None:
-        self.rows += [_typed(copy_fields(line)) for line in text.splitlines()]
+        lines = [copy_fields(line) for line in text.splitlines()]
+        self.rows += [_typed(fields) for fields in lines]
+        self.sheets += [fields[2] for fields in lines]
 
 
 @dataclass
@@ -443,11 +470,10 @@ def test_spools_of_identical_files_never_share_a_file(tmp_path: Path) -> None:
 
 
 def _report_rows(path: Path) -> list[Expected]:
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        return [
-            (line["rule"], int(line["row"]) if line["row"] else None, line["column"] or None)
-            for line in csv.DictReader(handle)
-        ]
+    return [
+        (line["rule"], int(line["row"]) if line["row"] else None, line["column"] or None)
+        for line in read_report(path)[1]
+    ]
 
 
 def test_landing_with_the_whole_corpus(warehouse: Warehouse, tmp_path: Path) -> None:
@@ -457,10 +483,14 @@ def test_landing_with_the_whole_corpus(warehouse: Warehouse, tmp_path: Path) -> 
         kind = "good" if name in GOOD else "bad"
         (warehouse.landing / kind).mkdir(exist_ok=True)
         shutil.copy(source, warehouse.landing / kind / name)  # mtime now: 2999-12 is future
+    for name in NOT_SUBMISSIONS:
+        (warehouse.landing / "bad" / name).write_bytes(b"\x00junk")
 
     summary = ingest_landing(warehouse.landing, warehouse.settings, progress=lambda _: None)
 
-    assert summary.ignored == [f"bad/{name}" for name in sorted(NOT_SUBMISSIONS)]
+    assert summary.ignored == sorted(f"bad/{name}" for name in NOT_SUBMISSIONS)
+    for name in NOT_SUBMISSIONS:
+        assert (warehouse.landing / "bad" / name).exists(), name
     results = {Path(r.path).name: r for r in summary.results}
     assert sorted(results) == sorted(set(GOOD) | set(BAD) - NOT_SUBMISSIONS)
     for name, rows in GOOD.items():

@@ -25,6 +25,7 @@ import pytest
 from chitieu.ingest import read
 from chitieu.ingest.landing import BUSY, OUTSIDE, LandingError, discover
 from chitieu.ingest.load import FileResult
+from chitieu.ingest.report import read_report
 from chitieu.ingest.run import IngestSummary, ingest_landing, ingest_one
 from tests.conftest import Warehouse, make_warehouse
 from tests.landing_files import HEADER, INTAKE
@@ -120,9 +121,9 @@ def ledger_rows(wh: Warehouse) -> int:
 
 
 def report_cells(result: FileResult) -> list[dict[str, str]]:
+    """The report's error lines (after the receipt's)."""
     assert result.report, result
-    with open(result.report, encoding="utf-8-sig", newline="") as handle:
-        return list(csv.DictReader(handle))
+    return read_report(Path(result.report))[1]
 
 
 def assert_rejected(

@@ -24,6 +24,7 @@ from chitieu.ingest.fastpath import KeyFilter, RowChecker, clean_csv_rows, copy_
 from chitieu.ingest.load import ingest_file
 from chitieu.ingest.parse import is_blank
 from chitieu.ingest.read import read_csv, read_rows
+from chitieu.ingest.report import read_report
 from chitieu.ingest.run import ensure_schema
 from chitieu.ingest.validate import Observation, Validator
 from chitieu.reference import Reference, load_reference
@@ -389,8 +390,7 @@ def test_repeated_keys_are_reported_as_the_validator_does(
     assert result.outcome == "rejected"
     assert result.errors == len(expected)
     assert _recorded_errors(warehouse, result.submission_id) == expected
-    with Path(result.report).open(encoding="utf-8-sig", newline="") as handle:
-        report = list(csv.DictReader(handle))
+    report = read_report(Path(result.report))[1]
     assert [(int(r["row"]), r["rule"]) for r in report] == [(e[0], e[2]) for e in expected]
 
 

@@ -76,6 +76,15 @@ def nfd(text: str) -> str:
         ("QUÝ III/2024", "2024-Q3", "quarter"),
         ("Quy III/2024", "2024-Q3", "quarter"),
         ("Quý  III / 2024", "2024-Q3", "quarter"),
+        # v1.1: the seed reports' and Excel users' other forms
+        ("Q3/2024", "2024-Q3", "quarter"),
+        ("Quý 3 năm 2024", "2024-Q3", "quarter"),
+        ("Quý III năm 2024", "2024-Q3", "quarter"),
+        ("Tháng 9 năm 2024", "2024-09", "month"),
+        ("Tháng 09/2024", "2024-09", "month"),
+        ("9/2024", "2024-09", "month"),
+        ("09/2024", "2024-09", "month"),
+        ("03/2024", "2024-03", "month"),
         # Vietnamese half-year
         ("6 tháng đầu năm 2024", "2024-H1", "half_year"),
         ("6 tháng cuối năm 2024", "2024-H2", "half_year"),
@@ -142,8 +151,11 @@ def test_period_excel_date_is_month() -> None:
 
 
 def test_period_excel_date_not_first_of_month_rejected() -> None:
-    with pytest.raises(ParseError):
-        parse_period(datetime(2024, 3, 15))
+    with pytest.raises(ParseError) as raised:
+        parse_period(datetime(2024, 9, 30))
+    # The date as the clerk sees it, and the forms to use instead.
+    assert "30/09/2024" in raised.value.vi and "30/09/2024" in raised.value.en
+    assert "Tháng 3/2024" in raised.value.en and "Q3/2024" in raised.value.vi
 
 
 @pytest.mark.parametrize("raw", [2024, 2024.0])
@@ -236,7 +248,8 @@ def test_period_excel_date_bounds_leap_february() -> None:
         "1899",  # outside the accepted year range
         "3000-01",
         "2024-03-01",
-        "03/2024",
+        "13/2024",
+        "Q5/2024",
         "2024/03",
         "Năm",
     ],

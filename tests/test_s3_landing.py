@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from chitieu.config import load_settings
+from chitieu.ingest.report import RECEIPT_KINDS
 from chitieu.ingest.storage import RemoteLanding, default_quarantine, is_remote
 from tests.conftest import Warehouse
 from tests.landing_files import HEADER, INTAKE
@@ -93,13 +94,15 @@ def test_landing_urls_and_their_default_quarantine() -> None:
 
 
 def test_discovery_follows_the_local_rules(s3: S3, monkeypatch: pytest.MonkeyPatch) -> None:
-    for key in ("a.csv", "sub/b.xlsx", "notes.txt", ".hidden/c.csv", "sub/~$b.xlsx"):
+    keys = ("a.csv", "sub/b.xlsx", "notes.txt", ".hidden/c.csv", "sub/~$b.xlsx", "Thumbs.db")
+    for key in keys:
         s3.put(f"landing/{key}", b"x")
     s3.put("landing/quarantine/old.1.csv", b"x")  # a quarantine inside the landing prefix
     s3.put("landing-other/d.csv", b"x")  # a sibling prefix sharing the name's start
     found = RemoteLanding(LANDING, f"{LANDING}/quarantine").discover()
-    assert found.submissions == ["a.csv", "sub/b.xlsx"]
-    assert found.ignored == ["notes.txt"]
+    # Every file but the clearly-not-submissions gets a ledger entry (notes.txt: rejected).
+    assert found.submissions == ["a.csv", "notes.txt", "sub/b.xlsx"]
+    assert found.ignored == ["Thumbs.db", "sub/~$b.xlsx"]
 
 
 def test_ingest_from_s3_with_quarantine_and_rerun(
@@ -109,7 +112,7 @@ def test_ingest_from_s3_with_quarantine_and_rerun(
         s3.put(f"landing/{rel}", _csv(rows))
     bad_body = _csv(["40,STP,2024-11,KHONG_CO,1,2,,"])
     s3.put(f"landing/{BAD}", bad_body)
-    s3.put("landing/40/readme.txt", b"not a submission")
+    s3.put("landing/40/Thumbs.db", b"not a submission")
     stamps = {rel: s3.last_modified(f"landing/{rel}") for rel in [*GOOD, BAD]}
     monkeypatch.setenv("CHITIEU_LANDING_DIR", LANDING)
     settings = load_settings()
@@ -143,9 +146,13 @@ def test_ingest_from_s3_with_quarantine_and_rerun(
     assert outcomes[BAD]["report"] == f"s3://{BUCKET}/{moved_key}.errors.csv"
     assert s3.keys("quarantine/") == [moved_key, f"{moved_key}.errors.csv"]
     assert s3.get(moved_key) == bad_body
-    report = list(
-        csv.DictReader(io.StringIO(s3.get(f"{moved_key}.errors.csv").decode("utf-8-sig")))
-    )
+    report = [
+        line
+        for line in csv.DictReader(
+            io.StringIO(s3.get(f"{moved_key}.errors.csv").decode("utf-8-sig"))
+        )
+        if line["rule"] not in RECEIPT_KINDS
+    ]
     assert [(r["file"], r["rule"], r["value"]) for r in report] == [
         (BAD, "unknown_indicator", "KHONG_CO")
     ]
@@ -156,7 +163,7 @@ def test_ingest_from_s3_with_quarantine_and_rerun(
     )
     assert [(u, p) for u, p, _v in loaded] == [("CA", "2024-10"), ("SYT", "2024-11")]
     assert s3.keys("landing/") == sorted(
-        [*(f"landing/{rel}" for rel in GOOD), "landing/40/readme.txt"]
+        [*(f"landing/{rel}" for rel in GOOD), "landing/40/Thumbs.db"]
     )
     # The next night maps no task for the objects the ledger has seen as they are now.
     assert orchestration.discover_files() == []

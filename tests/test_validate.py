@@ -437,7 +437,7 @@ def test_period_ending_on_or_before_submission_is_accepted(reference: Reference,
         ({"value": "abc"}, "value"),
         ({"numerator": "abc", "denominator": "10"}, "numerator"),
         ({"numerator": "1.06", "denominator": "10"}, "numerator"),
-        ({"numerator": "1", "denominator": "x"}, "denominator"),
+        ({"numerator": "1", "denominator": "y"}, "denominator"),
         ({"indicator": COUNT_STTTT, "unit": "STTTT", "value": "1.06"}, "value"),
         ({"indicator": COUNT_STTTT, "unit": "STTTT", "value": "1068.5"}, "value"),
         ({"indicator": COUNT_STTTT, "unit": "STTTT", "value": 1068.5}, "value"),
@@ -472,14 +472,44 @@ def test_rule_value_missing_count_with_numerator_only(reference: Reference) -> N
     [
         ({"numerator": "5"}, "denominator"),
         ({"denominator": "10"}, "numerator"),
-        ({"numerator": "5", "value": "50"}, "denominator"),
-        ({"denominator": "10", "value": "50"}, "numerator"),
+        ({"numerator": "5", "value": "-"}, "denominator"),  # a dash is an empty cell
+        ({"denominator": "10", "value": "x"}, "numerator"),
     ],
 )
 def test_rule_fraction_incomplete(
     reference: Reference, overrides: dict[str, object], column: str
 ) -> None:
     assert errors_of(check(reference, cells(**overrides))) == [("fraction_incomplete", 2, column)]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "numerator", "denominator"),
+    [
+        ({"numerator": "16.923", "value": "63,16%"}, 16923, None),  # "16.923 người, đạt 63,16%"
+        ({"denominator": "26794", "value": "63,16"}, None, 26794),
+        ({"numerator": "16923", "denominator": "–", "value": "63.16"}, 16923, None),
+    ],
+)
+def test_rate_with_one_count_keeps_the_count(
+    reference: Reference, overrides: dict[str, object], numerator: int, denominator: int
+) -> None:
+    """The seed reports' form: a count and the rate, the other count missing."""
+    result = check(reference, cells(**overrides))
+    assert isinstance(result, Observation), result
+    assert (result.numerator, result.denominator, result.value) == (
+        numerator,
+        denominator,
+        Decimal("63.16"),
+    )
+
+
+@pytest.mark.parametrize("mark", ["-", "–", "x", "X", " - "])
+def test_a_dash_or_x_in_a_value_cell_is_empty(reference: Reference, mark: str) -> None:
+    result = check(reference, cells(numerator="600", denominator="1000", value=mark))
+    assert isinstance(result, Observation), result
+    assert result.value is None
+    missing = check(reference, cells(indicator=COUNT_STTTT, unit="STTTT", value=mark))
+    assert errors_of(missing) == [("value_missing", 2, "value")]
 
 
 @pytest.mark.parametrize("raw", ["100,01", "150%", "-1", "-0,01", "1000"])
@@ -666,11 +696,12 @@ def test_row_count_several_rules(reference: Reference) -> None:
 
 
 def test_row_malformed_rate_and_incomplete_fraction_reports_both(reference: Reference) -> None:
-    row = cells(numerator="5", value="abc")
+    row = cells(numerator="5", value="abc", denominator="x")
     assert errors_of(check(reference, row)) == [
-        ("fraction_incomplete", 2, "denominator"),
         ("value_format", 2, "value"),
     ]
+    row = cells(numerator="5", value="-")
+    assert errors_of(check(reference, row)) == [("fraction_incomplete", 2, "denominator")]
 
 
 def test_errors_keep_raw_value(reference: Reference) -> None:

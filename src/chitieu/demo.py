@@ -40,8 +40,9 @@ EXPECTED_REJECTIONS: dict[str, frozenset[str]] = {
         {"duplicate_key", "numerator_gt_denominator"}
     ),
 }
-# Files the landing area holds that are not submissions (ingest reports and ignores them).
-NOT_SUBMISSIONS = ("huong_dan.txt",)
+# Files the landing area holds that are clearly not submissions (listed as ignored, left
+# alone): a thumbnail cache and the lock file of a workbook a clerk has open in Excel.
+NOT_SUBMISSIONS = ("Thumbs.db", "40/SYT/~$SYT_40_2024Q3.xlsx")
 # Re-sent quarters (province, unit, (year, quarter)): a later file that supersedes the first.
 CORRECTIONS: tuple[tuple[str, str, tuple[int, int]], ...] = (
     ("40", "SLDTBXH", (2024, 4)),
@@ -693,24 +694,6 @@ def _correct(seed: int, rows: list[_Row], original: datetime) -> list[_Row]:
     return out
 
 
-def _guide(catalog: _Catalog) -> str:
-    names = ", ".join(f"{code} {catalog.provinces.get(code, '')}" for code in PROVINCES)
-    return (
-        "HƯỚNG DẪN GỬI BÁO CÁO ĐỀ ÁN 06\n"
-        "==============================\n\n"
-        f"Thư mục mẫu gồm báo cáo của các tỉnh: {names}.\n"
-        "Mỗi đơn vị gửi một tệp cho mỗi quý: <mã tỉnh>/<mã đơn vị>/<đơn vị>_<tỉnh>_<năm>Q<quý>\n"
-        "gồm số liệu các tháng trong quý và số liệu của quý.\n\n"
-        "- Định dạng: .csv (UTF-8, dấu phân cách , hoặc ;) hoặc .xlsx (trang tính đầu tiên).\n"
-        "- Dòng đầu tiên là dòng tiêu đề: Mã tỉnh, Mã đơn vị, Kỳ báo cáo, Mã chỉ tiêu,\n"
-        "  Tử số, Mẫu số, Tỷ lệ (%) hoặc Giá trị, Ghi chú.\n"
-        "- Kỳ báo cáo: 2024-03, Tháng 3/2024, T3/2024, 2024-Q1, Quý I/2024.\n"
-        "- Muốn sửa số liệu đã gửi: gửi lại tệp mới; tệp gửi sau thay thế tệp trước.\n"
-        "- Tệp có lỗi bị chuyển vào thư mục cách ly kèm danh sách lỗi; sửa và gửi lại.\n\n"
-        "Tệp này không phải là báo cáo và không được nạp vào kho dữ liệu.\n"
-    )
-
-
 def write_demo_landing(root: Path, *, seed: int = 6, seeds_dir: Path | None = None) -> list[Path]:
     """Write a realistic sample landing area under root; return the files written.
 
@@ -762,11 +745,8 @@ def write_demo_landing(root: Path, *, seed: int = 6, seeds_dir: Path | None = No
                     )
 
     _write_broken(seed, catalog, series, out)
-    out.write(
-        NOT_SUBMISSIONS[0],
-        _guide(catalog).encode("utf-8"),
-        datetime(2024, 1, 2, 8, 0, tzinfo=VN_TZ),
-    )
+    for name in NOT_SUBMISSIONS:
+        out.write(name, b"\x00not a report", datetime(2024, 1, 2, 8, 0, tzinfo=VN_TZ))
     return sorted(out.written)
 
 

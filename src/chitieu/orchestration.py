@@ -29,12 +29,12 @@ def discover_files(backfill: tuple[str, str] | None = None) -> list[str]:
 
         remote = RemoteLanding.of(settings).discover()
         for rel in remote.ignored:
-            log.warning("ignored (not .csv/.xlsx): %s", rel)
+            log.warning("ignored (not a submission): %s", rel)
         root, submissions, stat = remote.root, remote.submissions, remote.stats.get
     else:
         found = discover(settings.landing_dir, settings.settle_seconds)
         for rel in found.ignored:
-            log.warning("ignored (not .csv/.xlsx): %s", rel)
+            log.warning("ignored (not a submission): %s", rel)
         for line in describe(found):
             log.warning(line.strip())
         root, submissions, stat = str(found.root), found.submissions, stat_in(found.root)

@@ -10,6 +10,8 @@ typed as (
 
     select
         submission_id,
+        sheet_index as source_sheet_index,
+        sheet as source_sheet,
         row_number as source_row_number,
         province_code,
         unit_code,

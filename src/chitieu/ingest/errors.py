@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class SubmissionError:
-    """One broken rule. `row` is the row number a spreadsheet shows (header = row 1)."""
+    """One broken rule. `row` is the row number a spreadsheet shows, in `sheet` for a
+    workbook."""
 
     rule: str
     vi: str
@@ -15,6 +16,7 @@ class SubmissionError:
     row: int | None = None
     column: str | None = None
     raw_value: str | None = None
+    sheet: str | None = None
 
 
 class FileRejected(Exception):
@@ -25,5 +27,7 @@ class FileRejected(Exception):
         self.error = error
 
 
-def file_error(rule: str, vi: str, en: str, row: int | None = None) -> FileRejected:
-    return FileRejected(SubmissionError(rule=rule, vi=vi, en=en, row=row))
+def file_error(
+    rule: str, vi: str, en: str, row: int | None = None, sheet: str | None = None
+) -> FileRejected:
+    return FileRejected(SubmissionError(rule=rule, vi=vi, en=en, row=row, sheet=sheet))

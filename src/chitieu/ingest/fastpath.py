@@ -26,6 +26,7 @@ from __future__ import annotations
 import codecs
 import csv
 import re
+import sys
 import unicodedata
 from array import array
 from collections.abc import Hashable, Iterator
@@ -38,7 +39,9 @@ from pathlib import Path
 import numpy as np
 
 from chitieu.ingest.errors import FileRejected
+from chitieu.ingest.header import HEADERS
 from chitieu.ingest.parse import (
+    INVISIBLE,
     ParseError,
     Period,
     is_blank,
@@ -51,10 +54,10 @@ from chitieu.ingest.read import (
     MAX_LINE_CHARS,
     _check_text,
     _csv_encoding,
-    _sniff_delimiter,
+    csv_delimiter,
     read_csv,
 )
-from chitieu.ingest.validate import HEADERS, RATE_TOLERANCE
+from chitieu.ingest.validate import RATE_TOLERANCE
 from chitieu.reference import Indicator, Reference
 
 Key = tuple[str, str, str, str]  # province_code, unit_code, period, indicator_code
@@ -95,8 +98,9 @@ _NFC = unicodedata.normalize
 
 def _is_clean_text(path: Path, encoding: str) -> bool:
     """Whether the whole file decodes in `encoding`, passes `read.py`'s text check (whose
-    rules are about single characters, so checking the text checks every cell) and has no
-    line over `MAX_LINE_CHARS` (stopping at the first: a 1 GB line is not decoded whole)."""
+    rules are about single characters, so checking the text checks every cell), holds no
+    invisible character for the reader to remove, and has no line over `MAX_LINE_CHARS`
+    (stopping at the first: a 1 GB line is not decoded whole)."""
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
     run = 0  # characters since the last line break
     try:
@@ -104,10 +108,15 @@ def _is_clean_text(path: Path, encoding: str) -> bool:
             for chunk in iter(lambda: handle.read(_CHUNK), b""):
                 text = decoder.decode(chunk)
                 _check_text(text, 0)
+                if not text.isascii() and INVISIBLE.search(text):
+                    return False
                 run = _line_run(run, text)
                 if run >= MAX_LINE_CHARS:
                     return False
-            _check_text(decoder.decode(b"", final=True), 0)
+            rest = decoder.decode(b"", final=True)
+            _check_text(rest, 0)
+            if INVISIBLE.search(rest):
+                return False
     except (UnicodeDecodeError, FileRejected):
         return False
     return True
@@ -140,14 +149,7 @@ def _csv_rows(path: Path, encoding: str) -> Iterator[tuple[int, list[str], None]
     # Opened, sniffed and parsed as read_csv does (tests/test_ingest_memory.py compares them).
     try:
         with path.open(encoding=encoding, errors="strict", newline="") as handle:
-            first = ""
-            while not first.strip(" \t\r\n\ufeff,;"):
-                line = handle.readline()
-                if not line:
-                    break
-                first = line
-            handle.seek(0)
-            reader = csv.reader(handle, delimiter=_sniff_delimiter(first), strict=True)
+            reader = csv.reader(handle, delimiter=csv_delimiter(handle), strict=True)
             # zip and count build the tuples in C: this loop runs once per row.
             yield from zip(count(1), reader, repeat(None))
     except (csv.Error, UnicodeDecodeError):
@@ -170,12 +172,20 @@ def _integer(text: str) -> int | None:
 class RowChecker:
     """The contract's row rules for the rows they certainly pass, with cached lookups."""
 
-    def __init__(self, reference: Reference, submitted_on: date, columns: dict[str, int]) -> None:
+    def __init__(
+        self,
+        reference: Reference,
+        submitted_on: date,
+        columns: dict[str, int],
+        header_width: int | None = None,
+    ) -> None:
         self.reference = reference
         self.submitted_on = submitted_on
         self._index = [columns.get(column) for column in HEADERS]
         present = [index for index in self._index if index is not None]
         self._width = max(present) + 1 if present else 0
+        # Cells past the header's last name are the Validator's (`extra_cells`) unless blank.
+        self._header_width = header_width if header_width is not None else sys.maxsize
         # `fast` picks the eight cells at once; an absent column reads a "" appended last.
         self._absent = len(present) < len(HEADERS)
         self._pick = itemgetter(*(-1 if i is None else i for i in self._index))
@@ -264,6 +274,10 @@ class RowChecker:
         Validator's Observation. None when only the Validator can tell."""
         if len(cells) < self._width:
             cells = cells + [""] * (self._width - len(cells))
+        elif len(cells) > self._header_width and any(
+            not cell.isspace() for cell in cells[self._header_width :] if cell
+        ):
+            return None
         if self._absent:
             cells = [*cells, ""]
         p, u, per, ind, n, d, v, note = self._pick(cells)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from chitieu.exceptions import DataError
-from chitieu.ingest.read import file_format
+from chitieu.ingest.read import is_not_a_submission
 
 OUTSIDE = "refused: it points outside the landing area"
 BUSY = "still being written; will be picked up next run"
@@ -32,14 +32,10 @@ class LandingError(DataError):
 class Discovery:
     root: Path
     submissions: list[str] = field(default_factory=list)  # paths relative to root, sorted
-    ignored: list[str] = field(default_factory=list)  # other files, reported and left alone
+    # clearly not submissions (lock files, hidden and system files): listed, left alone
+    ignored: list[str] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)  # links leading out of the landing area
     busy: list[str] = field(default_factory=list)  # still being written: left for next run
-
-
-def _is_scratch(path: Path) -> bool:
-    # Office lock files (~$report.xlsx) and hidden files are never submissions.
-    return path.name.startswith(("~$", "."))
 
 
 def _inside(root: Path, path: Path) -> bool:
@@ -94,21 +90,23 @@ def discover(root: Path, settle_seconds: float = 0.0) -> Discovery:
     if not root.exists():
         raise LandingError(
             f"Landing area {root} does not exist. Create it and drop submission files"
-            " (.csv, .xlsx) into it, or pass --landing DIR."
+            " (.xlsx, .xls, .ods, .csv) into it, or pass --landing DIR."
         )
     if not root.is_dir():
         raise LandingError(f"Landing area {root} is not a folder.")
     found = Discovery(root.resolve())
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         rel = path.relative_to(root).as_posix()
-        if any(part.startswith(".") for part in Path(rel).parts) or _is_scratch(path):
-            continue
+        if any(part.startswith(".") for part in Path(rel).parts[:-1]):
+            continue  # inside a hidden folder (.git, .spool): not part of the landing area
         if not _inside(found.root, path):
             found.refused.append(rel)
-        elif file_format(path):
-            found.submissions.append(rel)
-        else:
+        elif is_not_a_submission(path.name):
             found.ignored.append(rel)
+        else:
+            # Every other file gets a ledger entry; one in a format the contract does not
+            # read is rejected with a report saying which formats to use.
+            found.submissions.append(rel)
     found.busy = settle(found.root, found.submissions, settle_seconds)
     if found.busy:
         busy = set(found.busy)

@@ -38,10 +38,18 @@ from psycopg import errors as pg_errors
 
 from chitieu import roles
 from chitieu.ingest.errors import FileRejected, SubmissionError
-from chitieu.ingest.fastpath import Key, KeyFilter, RowChecker, clean_csv_rows, copy_tail
+from chitieu.ingest.fastpath import (
+    KeyFilter,
+    RowChecker,
+    clean_csv_rows,
+    copy_field,
+    copy_tail,
+)
+from chitieu.ingest.header import header_columns
 from chitieu.ingest.parse import is_blank
-from chitieu.ingest.read import file_format, read_rows
+from chitieu.ingest.read import Sheet, file_format, read_sheets
 from chitieu.ingest.report import ErrorSpool, write_report
+from chitieu.ingest.table import SKIPPED, NonDataRows, Receipt, ReceiptLine, Table, tables
 from chitieu.ingest.validate import Observation, Validator
 from chitieu.reference import Reference
 
@@ -49,6 +57,8 @@ LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 _KEY_COLUMNS = ("province_code", "unit_code", "period", "indicator_code")
 _VALUE_COLUMNS = (
     "submission_id",
+    "sheet_index",
+    "sheet",
     "row_number",
     *_KEY_COLUMNS,
     "numerator",
@@ -60,37 +70,46 @@ _LINES_PER_WRITE = 2048
 _COPY_VALUES = f"copy raw.submission_value ({', '.join(_VALUE_COLUMNS)}) from stdin"
 _COPY_ERRORS = (
     "copy audit.submission_error (submission_id, error_number, row_number, column_name, rule,"
-    " message_vi, message_en, raw_value) from stdin"
+    " message_vi, message_en, raw_value, sheet) from stdin"
+)
+_COPY_RECEIPT = (
+    "copy audit.submission_receipt (submission_id, line_number, kind, sheet, row_number,"
+    " message_vi, message_en) from stdin"
 )
 # After a file's first error its rows are no longer loaded, only their keys are kept here
 # (dropped with the transaction) so that every repeated key can still be reported.
 _KEYS_TABLE = "ingest_keys"
 _CREATE_KEYS = (
-    f"create temporary table {_KEYS_TABLE} (row_number integer, province_code text,"
+    f"create temporary table {_KEYS_TABLE} (position bigint, province_code text,"
     " unit_code text, period text, indicator_code text) on commit drop"
 )
-_COPY_KEYS = f"copy {_KEYS_TABLE} (row_number, {', '.join(_KEY_COLUMNS)}) from stdin"
+_COPY_KEYS = f"copy {_KEYS_TABLE} (position, {', '.join(_KEY_COLUMNS)}) from stdin"
+# A row's position in the file: its sheet's index times STRIDE plus its row number (a sheet
+# has at most 2^20 rows), so that positions order rows as the file does. For a CSV file a
+# position is the row number.
+STRIDE = 1 << 21
 # Every row whose key an earlier row of the file already has, with that first row.
 _DUPLICATES = """
-select row_number, first_row, indicator_code
+select position, first_position, indicator_code
 from (
     select
-        row_number,
+        position,
         indicator_code,
-        min(row_number) over (partition by province_code, unit_code, period, indicator_code)
-            as first_row
+        min(position) over (partition by province_code, unit_code, period, indicator_code)
+            as first_position
     from ({keys}) as file_keys
 ) as ranked
-where row_number <> first_row and row_number > %(after_row)s
-order by row_number
+where position <> first_position and position > %(after)s
+order by position
 """
 # The f-strings below interpolate only the column and table names of this module (`noqa:
 # S608`); every value goes as a parameter.
 _LOADED_KEYS = (
-    f"select row_number, {', '.join(_KEY_COLUMNS)} from raw.submission_value"  # noqa: S608
+    f"select sheet_index::bigint * {STRIDE} + row_number as position,"  # noqa: S608
+    f" {', '.join(_KEY_COLUMNS)} from raw.submission_value"
     " where submission_id = %(submission_id)s"
 )
-_LATER_KEYS = f"select row_number, {', '.join(_KEY_COLUMNS)} from {_KEYS_TABLE}"  # noqa: S608
+_LATER_KEYS = f"select position, {', '.join(_KEY_COLUMNS)} from {_KEYS_TABLE}"  # noqa: S608
 _ATTEMPTS = 5  # decisions retried when another worker changes the ledger for the same content
 
 
@@ -102,6 +121,7 @@ class FileResult:
     errors: int = 0
     submission_id: int | None = None
     report: str | None = None
+    receipt: tuple[ReceiptLine, ...] = ()
 
 
 class _Rejected(Exception):
@@ -165,26 +185,55 @@ def _submitted_at(path: Path) -> datetime:
 # --- rows → COPY ---------------------------------------------------------------------------
 
 
-def duplicate_key_error(row: int, first: int, indicator_code: str) -> SubmissionError:
-    """The Validator's `duplicate_key` error, for a row whose key the file's row `first` has."""
+class Positions:
+    """The sheets of a file by index, to turn a row's position (see STRIDE) back into its
+    sheet and row."""
+
+    def __init__(self) -> None:
+        self.names: dict[int, str | None] = {0: None}
+
+    def sheet(self, position: int) -> str | None:
+        return self.names.get(position // STRIDE)
+
+    def where(self, position: int) -> tuple[str, str]:
+        """'row 7' / 'row 7 of sheet T8' (vi, en)."""
+        row, sheet = position % STRIDE, self.sheet(position)
+        if sheet is None:
+            return f"dòng {row}", f"row {row}"
+        return f"dòng {row} sheet '{sheet}'", f"row {row} of sheet '{sheet}'"
+
+    def order(self, error: SubmissionError) -> int:
+        """Where an error stands in the file (file-wide errors last)."""
+        if error.row is None:
+            return sys.maxsize
+        index = next((i for i, name in self.names.items() if name == error.sheet), 0)
+        return index * STRIDE + error.row
+
+
+def duplicate_key_error(
+    position: int, first: int, indicator_code: str, positions: Positions | None = None
+) -> SubmissionError:
+    """The Validator's `duplicate_key` error, for the row at `position` whose key the row
+    at `first` has."""
+    positions = positions or Positions()
+    vi, en = positions.where(first)
     return SubmissionError(
         "duplicate_key",
-        f"Trùng tỉnh/đơn vị/kỳ/chỉ tiêu với dòng {first}",
-        f"Same province/unit/period/indicator as row {first}",
-        row,
+        f"Trùng tỉnh/đơn vị/kỳ/chỉ tiêu với {vi}",
+        f"Same province/unit/period/indicator as {en}",
+        position % STRIDE,
         "indicator_code",
         indicator_code,
+        positions.sheet(position),
     )
 
 
-def _rows(path: Path) -> tuple[Iterator[tuple[int, list, list[bool] | None]], bool]:
-    """Every row as (number, cells, percent flags or None when all False), and whether the
-    cells are a clean CSV file's text, which `RowChecker.fast` can take."""
-    if file_format(path) == "csv":
-        rows = clean_csv_rows(path)
-        if rows is not None:
-            return rows, True
-    return ((row.number, row.cells, row.percent) for row in read_rows(path)), False
+def _clean_csv(path: Path) -> Sheet | None:
+    """A clean CSV file as one sheet of text cells, which `RowChecker.fast` can take."""
+    if file_format(path) != "csv":
+        return None
+    rows = clean_csv_rows(path)
+    return None if rows is None else Sheet(None, 0, False, rows, [])  # type: ignore[arg-type]
 
 
 class _Sink:
@@ -196,7 +245,7 @@ class _Sink:
     a temporary table, so that SQL can still find every repeated key.
     """
 
-    def __init__(self, cur: psycopg.Cursor, submission_id: int) -> None:
+    def __init__(self, cur: psycopg.Cursor, submission_id: int, positions: Positions) -> None:
         self.cur = cur
         self.submission_id = submission_id
         self.clean = True
@@ -208,7 +257,16 @@ class _Sink:
         # Loaded rows as COPY text lines, sent a block at a time: cheaper per row than
         # `write_row`, which adapts each value again.
         self.lines: list[str] = []
-        self.prefix = f"{submission_id}\t"
+        self.positions = positions
+        self.base = 0  # the position of row 0 of the sheet being read
+        self.prefix = ""
+        self.sheet(0, None)
+
+    def sheet(self, index: int, name: str | None) -> None:
+        """Rows from now on are of sheet `index` (`name`)."""
+        self.positions.names[index] = name
+        self.base = index * STRIDE
+        self.prefix = f"{self.submission_id}\t{index}\t{copy_field(name)}\t"
 
     @property
     def loaded(self) -> int:
@@ -230,14 +288,14 @@ class _Sink:
             if self.keys_in_database:
                 self._keys_copy()
 
-    def move_keys_to_database(self, first_rows: dict[tuple, int]) -> None:
-        """From now on every key goes to the database; `first_rows` are the keys seen so far
-        with their first row (rows after an error were not loaded, so they are not there)."""
+    def move_keys_to_database(self, first_positions: dict[tuple, int]) -> None:
+        """From now on every key goes to the database; `first_positions` are the keys seen so
+        far with their first row (rows after an error were not loaded, so are not there)."""
         self.keys_in_database = True
         if not self.clean:
             self._keys_copy()
-            for key, row in first_rows.items():
-                self._copy.write_row((row, *key))
+            for key, position in first_positions.items():
+                self._copy.write_row((position, *key))
 
     def write(self, number: int, key: tuple, tail: str) -> None:
         """Row `number`: its key and the rest of its COPY line (`fastpath.copy_tail`), which
@@ -249,7 +307,7 @@ class _Sink:
             if len(lines) >= _LINES_PER_WRITE:
                 self.flush()
         elif self.keys_in_database:
-            self._copy.write_row((number, *key))
+            self._copy.write_row((self.base + number, *key))
 
     def flush(self) -> None:
         self._copy.write("".join(self.lines))
@@ -264,11 +322,11 @@ class _Sink:
     def abort(self) -> None:
         self._stack.__exit__(*sys.exc_info())
 
-    def duplicates(self, after_row: int) -> Iterator[tuple[int, int, str]]:
-        """(row, first row, indicator) of every row after `after_row` whose key an earlier
-        row has, in row order."""
+    def duplicates(self, after: int) -> Iterator[tuple[int, int, str]]:
+        """(position, first position, indicator) of every row after position `after` whose
+        key an earlier row has, in the file's order."""
         keys = _LOADED_KEYS if not self._keys_table else f"{_LOADED_KEYS} union {_LATER_KEYS}"
-        params = {"submission_id": self.submission_id, "after_row": after_row}
+        params = {"submission_id": self.submission_id, "after": after}
         with self.cur.connection.cursor(name="ingest_duplicates") as named:
             named.execute(_DUPLICATES.format(keys=keys), params)
             yield from named
@@ -286,17 +344,18 @@ class _DuplicateKeys:
         self.sink = sink
         self.first_rows: dict[tuple, int] | None = {}
         self.filter: KeyFilter | None = None
-        self.checked_through = 0  # rows up to here were checked in memory
+        self.checked_through = 0  # positions up to here were checked in memory
 
     def error(self, number: int, key: tuple) -> SubmissionError | None:
-        """The duplicate_key error of this row when memory can tell, else None."""
+        """The duplicate_key error of the row at position `number` when memory can tell,
+        else None."""
         first_rows = self.first_rows
         if first_rows is None:
             self.filter.add(key)  # type: ignore[union-attr]
             return None
         first = first_rows.setdefault(key, number)
         if first != number:
-            return duplicate_key_error(number, first, key[3])
+            return duplicate_key_error(number, first, key[3], self.sink.positions)
         if len(first_rows) > self.MEMORY_KEYS:
             self._to_database(number)
         return None
@@ -314,8 +373,9 @@ class _DuplicateKeys:
         """The errors left for the database to find (none while checked in memory)."""
         if self.filter is None or not self.filter.maybe_duplicate:
             return
-        for row, first, indicator_code in self.sink.duplicates(self.checked_through):
-            yield duplicate_key_error(row, first, indicator_code)
+        positions = self.sink.positions
+        for position, first, indicator_code in self.sink.duplicates(self.checked_through):
+            yield duplicate_key_error(position, first, indicator_code, positions)
 
 
 def _validate_and_copy(
@@ -325,29 +385,82 @@ def _validate_and_copy(
     validator: Validator,
     spool: ErrorSpool,
     duplicates: ErrorSpool | None = None,
+    receipt: Receipt | None = None,
+    positions: Positions | None = None,
 ) -> int:
     """Stream the file through the checks into COPY; every error goes to `spool`, in order.
 
-    `validator` reads the header (and gives the reference and the submission date); each data
-    row is checked by `RowChecker.fast` or, failing that, a Validator of its own, while
-    `_DuplicateKeys` checks repeated keys. After the first error no more rows are loaded (the
-    transaction will be rolled back), but checking goes on so the report lists every error.
-    Repeated keys of a very large file are found at the end, in SQL, and spooled to
-    `duplicates` (to `spool` when not given).
+    `table.tables` finds each sheet's table and writes what it read to `receipt`; each data
+    row is checked by `RowChecker.fast` or, failing that, a Validator of its own (`validator`
+    gives the reference and the submission date), while `_DuplicateKeys` checks repeated
+    keys across the file. After the first error no more rows are loaded (the transaction
+    will be rolled back), but checking goes on so the report lists every error. Repeated
+    keys of a very large file are found at the end, in SQL, and spooled to `duplicates` (to
+    `spool` when not given).
     """
-    reference, submitted_on = validator.reference, validator.submitted_on
-    checker: RowChecker | None = None
-    fast: Callable[[list[str]], tuple[Key, str] | None] | None = None
-    sink = _Sink(cur, submission_id)
+    receipt = receipt if receipt is not None else Receipt()
+    sink = _Sink(cur, submission_id, positions or Positions())
     keys = _DuplicateKeys(sink)
+    clean = _clean_csv(path)
+    try:
+        try:
+            sheets = iter([clean]) if clean is not None else read_sheets(path)
+            for table in tables(sheets, receipt):
+                _copy_table(table, validator, clean is not None, sink, keys, spool, receipt)
+        except FileRejected as exc:
+            spool.add(exc.error)
+        sink.close()
+    except BaseException:
+        sink.abort()
+        raise
+    for error in keys.remaining():
+        (spool if duplicates is None else duplicates).add(error)
+    loaded = sink.loaded if sink.clean else 0
+    if loaded == 0 and not spool.count and not (duplicates and duplicates.count):
+        spool.add(
+            SubmissionError(
+                "no_rows",
+                "Tệp chỉ có dòng tiêu đề, không có số liệu",
+                "The file has a header but no data rows",
+            )
+        )
+    return loaded
+
+
+def _copy_table(
+    table: Table,
+    file_validator: Validator,
+    clean_text: bool,
+    sink: _Sink,
+    keys: _DuplicateKeys,
+    spool: ErrorSpool,
+    receipt: Receipt,
+) -> None:
+    """One table's rows through the checks into `sink` (see `_validate_and_copy`)."""
+    sheet = table.sheet
+    validator = Validator(
+        file_validator.reference,
+        file_validator.submitted_on,
+        sheet=sheet.name,
+        extra_cells=sheet.name is None,
+        percent_known=sheet.percent_known,
+    )
+    validator.header(table.header_row, table.names)
+    sink.sheet(sheet.index, sheet.name)
+    checker = RowChecker(
+        validator.reference, validator.submitted_on, validator.columns, validator.width
+    )
+    not_data = NonDataRows(header_columns(table.names))
+    fast = checker.fast if clean_text else None
+    base = sink.base
 
     def check(number: int, cells: list, percent: list[bool] | None) -> None:
-        """Any row: the header, a blank row, a row `fast` takes, or the Validator's."""
-        nonlocal checker, fast
+        """Any row: a blank row, a row that is not data, a row `fast` takes, or the
+        Validator's."""
         if fast is not None:
             checked = fast(cells)
             if checked is not None:
-                duplicate = keys.error(number, checked[0])
+                duplicate = keys.error(base + number, checked[0])
                 if duplicate is None:
                     sink.write(number, *checked)
                     return
@@ -357,14 +470,12 @@ def _validate_and_copy(
                 return
         if all(is_blank(cell) for cell in cells):
             return
-        if checker is None:
-            validator.header(number, cells)
-            checker = RowChecker(reference, submitted_on, validator.columns)
-            fast = checker.fast if clean_text else None
+        reason = not_data.reason(cells)
+        if reason is not None:
+            vi, en = SKIPPED[reason]
+            receipt.note("row_skipped", f"bỏ qua: {vi}", f"skipped: {en}", sheet.name, number)
             return
-        row_validator = Validator(reference, submitted_on)
-        row_validator.columns = validator.columns
-        result = row_validator.row(number, cells, percent or [False] * len(cells))
+        result = validator.like().row(number, cells, percent or [False] * len(cells))
         if isinstance(result, Observation):
             key: tuple | None = (
                 result.province_code,
@@ -379,81 +490,56 @@ def _validate_and_copy(
         if key is None:
             sink.error_seen()
             return
-        duplicate = keys.error(number, key)
+        duplicate = keys.error(base + number, key)
         if duplicate is not None:
             spool.add(duplicate)
         if not tail or duplicate is not None:
             sink.error_seen()
         sink.write(number, key, tail)
 
-    try:
-        try:
-            rows, clean_text = _rows(path)
-            # While the file has no error, the rows `fast` takes go through the loop below
-            # (`check` and `sink.write` inlined: they were a third of a row's cost). A row's
-            # key is hashed here once the keys are only hashed (KeyFilter), else checked by
-            # `keys.error`; a repeated key sends the row to `check`, which reports it.
-            hot = False
-            hashes: array[int] | None = None
-            lines, prefix, limit = sink.lines, sink.prefix, KeyFilter.MAX_HASHES
-            for number, cells, percent in rows:
-                if hot:
-                    checked = fast(cells)  # type: ignore[misc]
-                    if checked is not None:
-                        key, tail = checked
-                        if hashes is not None:
-                            hashes.append(hash(key))
-                            if len(hashes) > limit:
-                                keys.filter.give_up()  # type: ignore[union-attr]
-                                hashes = None
-                        elif keys.error(number, key) is not None:
-                            check(number, cells, percent)
-                            hot = sink.clean
-                            continue
-                        lines.append(
-                            f"{prefix}{number}\t{key[0]}\t{key[1]}\t{key[2]}\t{key[3]}\t{tail}\n"
-                        )
-                        if len(lines) >= _LINES_PER_WRITE:
-                            sink.flush()
-                            hashes = keys.filter.hashes if keys.filter else None
-                        continue
-                check(number, cells, percent)
-                hot = fast is not None and sink.clean
-                hashes = keys.filter.hashes if keys.filter else None
-        except FileRejected as exc:
-            spool.add(exc.error)
-        sink.close()
-    except BaseException:
-        sink.abort()
-        raise
-    for error in keys.remaining():
-        (spool if duplicates is None else duplicates).add(error)
-    loaded = sink.loaded if sink.clean else 0
-    if checker is None and not spool.count:
-        spool.add(
-            SubmissionError(
-                "empty_file", "Tệp rỗng: không có dòng tiêu đề", "Empty file: no header row"
-            )
-        )
-    elif loaded == 0 and not spool.count and not (duplicates and duplicates.count):
-        spool.add(
-            SubmissionError(
-                "no_rows",
-                "Tệp chỉ có dòng tiêu đề, không có số liệu",
-                "The file has a header but no data rows",
-            )
-        )
-    return loaded
+    rows = table.rows
+    if fast is None:
+        for number, cells, percent in rows:
+            check(number, cells, percent)
+        return
+    # A clean CSV file (one table, base 0): while the file has no error, the rows `fast`
+    # takes go through the loop below (`check` and `sink.write` inlined: they were a third
+    # of a row's cost). A row's key is hashed here once the keys are only hashed
+    # (KeyFilter), else checked by `keys.error`; a repeated key sends the row to `check`,
+    # which reports it.
+    hot = sink.clean
+    hashes: array[int] | None = keys.filter.hashes if keys.filter else None
+    lines, prefix, limit = sink.lines, sink.prefix, KeyFilter.MAX_HASHES
+    for number, cells, percent in rows:
+        if hot:
+            checked = fast(cells)
+            if checked is not None:
+                key, tail = checked
+                if hashes is not None:
+                    hashes.append(hash(key))
+                    if len(hashes) > limit:
+                        keys.filter.give_up()  # type: ignore[union-attr]
+                        hashes = None
+                elif keys.error(number, key) is not None:
+                    check(number, cells, percent)
+                    hot = sink.clean
+                    continue
+                lines.append(f"{prefix}{number}\t{key[0]}\t{key[1]}\t{key[2]}\t{key[3]}\t{tail}\n")
+                if len(lines) >= _LINES_PER_WRITE:
+                    sink.flush()
+                    hashes = keys.filter.hashes if keys.filter else None
+                continue
+        check(number, cells, percent)
+        hot = sink.clean
+        hashes = keys.filter.hashes if keys.filter else None
 
 
-def _row_order(error: SubmissionError) -> int:
-    return sys.maxsize if error.row is None else error.row
-
-
-def _all_errors(spool: ErrorSpool, duplicates: ErrorSpool) -> Iterator[SubmissionError]:
-    """Both spools in row order; a repeated key comes last among its row's errors, as the
-    Validator reports it."""
-    return heapq.merge(spool, duplicates, key=_row_order)
+def _all_errors(
+    spool: ErrorSpool, duplicates: ErrorSpool, positions: Positions
+) -> Iterator[SubmissionError]:
+    """Both spools in the file's order; a repeated key comes last among its row's errors,
+    as the Validator reports it."""
+    return heapq.merge(spool, duplicates, key=positions.order)
 
 
 # --- the ledger ----------------------------------------------------------------------------
@@ -495,14 +581,30 @@ def _move_to_quarantine(
     """Write the report from the audit table, then move the file. Re-runnable: a crash between
     the ledger commit and the move is finished by the next run."""
     errors = (
-        SubmissionError(rule, vi, en, row, column, raw)
-        for row, column, rule, vi, en, raw in conn.execute(
-            "select row_number, column_name, rule, message_vi, message_en, raw_value"
+        SubmissionError(rule, vi, en, row, column, raw, sheet)
+        for row, column, rule, vi, en, raw, sheet in conn.execute(
+            "select row_number, column_name, rule, message_vi, message_en, raw_value, sheet"
             " from audit.submission_error where submission_id = %s order by error_number",
             (submission_id,),
         )
     )
-    quarantine.move(path, target, lambda report: write_report(report, label, errors))
+    receipt = [
+        SubmissionError(kind, vi, en, row, None, None, sheet)
+        for kind, sheet, row, vi, en in conn.execute(
+            "select kind, sheet, row_number, message_vi, message_en"
+            " from audit.submission_receipt where submission_id = %s order by line_number",
+            (submission_id,),
+        )
+    ]
+    quarantine.move(path, target, lambda report: write_report(report, label, errors, receipt))
+
+
+def _store_receipt(conn: psycopg.Connection, submission_id: int, receipt: Receipt) -> None:
+    with conn.cursor().copy(_COPY_RECEIPT) as copy:
+        for number, line in enumerate(receipt.lines, start=1):
+            copy.write_row(
+                (submission_id, number, line.kind, line.sheet, line.row, line.vi, line.en)
+            )
 
 
 def _reject(
@@ -514,6 +616,7 @@ def _reject(
     error_count: int,
     quarantine: Quarantine,
     started: float,
+    receipt: Receipt,
 ) -> FileResult:
     with conn.transaction():
         submission_id = _insert_ledger(
@@ -542,11 +645,14 @@ def _reject(
                         error.vi,
                         error.en,
                         error.raw_value,
+                        error.sheet,
                     )
                 )
+        _store_receipt(conn, submission_id, receipt)
     _move_to_quarantine(conn, path, submission_id, target, rel_path, quarantine)
     report = quarantine.report(target)
-    return FileResult(rel_path, "rejected", 0, error_count, submission_id, report)
+    lines = tuple(receipt.lines)
+    return FileResult(rel_path, "rejected", 0, error_count, submission_id, report, lines)
 
 
 def _take_over(conn: psycopg.Connection, later_copy: int) -> None:
@@ -577,6 +683,7 @@ def _load_or_reject(
     scratch = quarantine.scratch / uuid.uuid4().hex
     spool = ErrorSpool(scratch.with_suffix(".errors.csv"))
     duplicates = ErrorSpool(scratch.with_suffix(".duplicates.csv"))
+    receipt, positions = Receipt(), Positions()
     try:
         try:
             with conn.transaction():
@@ -585,7 +692,14 @@ def _load_or_reject(
                 submission_id = _insert_ledger(conn, rel_path, path, sha, "accepted")
                 validator = Validator(reference, submitted_on)
                 loaded = _validate_and_copy(
-                    conn.cursor(), path, submission_id, validator, spool, duplicates
+                    conn.cursor(),
+                    path,
+                    submission_id,
+                    validator,
+                    spool,
+                    duplicates,
+                    receipt,
+                    positions,
                 )
                 spool.close()
                 duplicates.close()
@@ -602,17 +716,20 @@ def _load_or_reject(
                     " where submission_id = %s",
                     (loaded, int((time.monotonic() - started) * 1000), submission_id),
                 )
-            return FileResult(rel_path, "accepted", loaded, 0, submission_id)
+                _store_receipt(conn, submission_id, receipt)
+            lines = tuple(receipt.lines)
+            return FileResult(rel_path, "accepted", loaded, 0, submission_id, None, lines)
         except _Rejected:
             return _reject(
                 conn,
                 rel_path,
                 path,
                 sha,
-                _all_errors(spool, duplicates),
+                _all_errors(spool, duplicates, positions),
                 spool.count + duplicates.count,
                 quarantine,
                 started,
+                receipt,
             )
     finally:
         for scratch_file in (spool, duplicates):

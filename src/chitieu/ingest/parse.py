@@ -39,6 +39,29 @@ def is_blank(raw: object) -> bool:
     return raw is None or (isinstance(raw, str) and raw.strip() == "")
 
 
+# Characters a cell may carry unseen (pasted from the web or a chat): zero-width space,
+# non-joiner and joiner, word joiner, byte-order mark, soft hyphen. Removed from every cell.
+INVISIBLE = re.compile("[\u200b-\u200d\u2060\ufeff\u00ad]")
+
+
+def visible(text: str) -> str:
+    """The text without the invisible characters of `INVISIBLE`."""
+    return INVISIBLE.sub("", text) if INVISIBLE.search(text) else text
+
+
+def shown(text: str) -> str:
+    """The text with any non-printing character left in it escaped (`\\u200b`), so a message
+    shows why a code that looks right is unknown."""
+    return "".join(
+        f"\\u{ord(c):04x}" if unicodedata.category(c) in {"Cc", "Cf", "Zl", "Zp"} else c
+        for c in text
+    )
+
+
+# A value cell holding only one of these is empty: forms print a dash or an x for "nothing".
+EMPTY_MARKS = frozenset({"-", "\u2013", "\u2014", "x", "X"})
+
+
 # --- periods -------------------------------------------------------------------------------
 
 PERIOD_TYPES = ("month", "quarter", "half_year", "year")
@@ -83,19 +106,24 @@ _PERIOD_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^([0-9]{4})-q([1-4])$"), "quarter"),
     (re.compile(r"^([0-9]{4})-h([12])$"), "half"),
     (re.compile(r"^([0-9]{4})$"), "year"),
-    (re.compile(r"^(?:thang|t) ?([0-9]{1,2}) ?/ ?([0-9]{4})$"), "month_vi"),
-    (re.compile(r"^quy ([0-9]|i{1,3}|iv) ?/ ?([0-9]{4})$"), "quarter_vi"),
+    (re.compile(r"^(?:thang|t) ?([0-9]{1,2}) ?(?:/|nam) ?([0-9]{4})$"), "month_vi"),
+    (re.compile(r"^([0-9]{1,2}) ?/ ?([0-9]{4})$"), "month_vi"),
+    (re.compile(r"^q ?([1-4]) ?/ ?([0-9]{4})$"), "quarter_vi"),
+    (re.compile(r"^quy ([0-9]|i{1,3}|iv) ?(?:/|nam) ?([0-9]{4})$"), "quarter_vi"),
     (re.compile(r"^6 thang (dau|cuoi) nam ([0-9]{4})$"), "half_vi"),
     (re.compile(r"^([0-9]{1,2}) thang dau nam ([0-9]{4})$"), "months_vi"),
     (re.compile(r"^nam ([0-9]{4})$"), "year"),
 ]
 
-_PERIOD_HELP = ParseError(
-    "Kỳ báo cáo không hợp lệ; dùng YYYY-MM, YYYY-Qn, YYYY-Hn, YYYY, 'Tháng 3/2024', "
-    "'Quý III/2024', '6 tháng đầu năm 2024' hoặc 'Năm 2024'",
-    "Malformed period; use YYYY-MM, YYYY-Qn, YYYY-Hn, YYYY, 'Tháng 3/2024', "
-    "'Quý III/2024', '6 tháng đầu năm 2024' or 'Năm 2024'",
+_FORMS_VI = (
+    "dùng YYYY-MM, YYYY-Qn, YYYY-Hn, YYYY, 'Tháng 3/2024', '3/2024', 'Quý III/2024', "
+    "'Q3/2024', '6 tháng đầu năm 2024' hoặc 'Năm 2024'"
 )
+_FORMS_EN = (
+    "use YYYY-MM, YYYY-Qn, YYYY-Hn, YYYY, 'Tháng 3/2024', '3/2024', 'Quý III/2024', "
+    "'Q3/2024', '6 tháng đầu năm 2024' or 'Năm 2024'"
+)
+_PERIOD_HELP = ParseError(f"Kỳ báo cáo không hợp lệ; {_FORMS_VI}", f"Malformed period; {_FORMS_EN}")
 
 
 def _period_from_match(kind: str, groups: tuple[str, ...]) -> Period:
@@ -129,10 +157,15 @@ def _period_from_match(kind: str, groups: tuple[str, ...]) -> Period:
 def parse_period(raw: object) -> Period:
     """A reporting period in any accepted form → its canonical code, type and bounds."""
     if isinstance(raw, datetime | date):
-        # Excel turns a typed "2024-03" into the date 2024-03-01. The years typed periods may
-        # have, so that the canonical code reads back (Excel's dates reach 9999).
+        # Excel turns a typed "2024-03" or "9/2024" into the first day of that month. The
+        # years typed periods may have, so that the canonical code reads back (Excel's dates
+        # reach 9999).
         if raw.day != 1 or not 1900 <= raw.year <= 2999:
-            raise _PERIOD_HELP
+            day = f"{raw.day:02d}/{raw.month:02d}/{raw.year:04d}"
+            raise ParseError(
+                f"Kỳ báo cáo là ngày {day}, không phải một kỳ; {_FORMS_VI}",
+                f"The period is the date {day}, not a period; {_FORMS_EN}",
+            )
         return _month(raw.year, raw.month)
     if isinstance(raw, int | float) and not isinstance(raw, bool):
         if not math.isfinite(raw) or raw != int(raw):

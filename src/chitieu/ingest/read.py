@@ -1,7 +1,10 @@
-"""Readers for CSV and XLSX submissions, streaming one row at a time.
+"""Readers for the file formats of a submission, streaming one row at a time.
 
-Both yield `Row`s: the row number a spreadsheet would show, the cell values (text for CSV,
-typed values for XLSX) and, per cell, whether Excel formats it as a percentage.
+`read_sheets` gives a file's `Sheet`s (a CSV is one): each yields `Row`s, the row number a
+spreadsheet would show, the cell values (text for CSV, typed values for workbooks, with the
+invisible characters of `parse.INVISIBLE` removed) and, per cell, whether Excel formats it
+as a percentage. Where the table starts in a sheet, and which sheets are read, is
+`table.py`'s business.
 """
 
 from __future__ import annotations
@@ -14,11 +17,18 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import NamedTuple, TextIO
 
 from chitieu.ingest.errors import FileRejected, file_error
+from chitieu.ingest.header import header_columns, sub_headings
+from chitieu.ingest.parse import visible
 
-FORMATS = {".csv": "csv", ".xlsx": "xlsx"}
+# .xlsm is an .xlsx that may carry macros (never run: only cell values are read).
+FORMATS = {".csv": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx", ".xls": "xls", ".ods": "ods"}
+# Files that are clearly not submissions: left alone and listed as ignored.
+_SYSTEM_FILES = frozenset({"thumbs.db", "desktop.ini", ".ds_store"})
+# Rows searched for the header, as a spreadsheet numbers them.
+HEADER_ROWS = 30
 
 # Bounds on what a submission may be, so a hostile file is rejected in bounded memory and
 # time instead of taking the run down. A real report's line is a few hundred characters and
@@ -55,15 +65,45 @@ _ENCODING_EN = (
 )
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(NamedTuple):
+    """A row: its number as a spreadsheet shows it, its cells, and whether each is
+    percent-formatted (None: none is). A fast reader may give plain tuples of the same."""
+
     number: int
     cells: list[object]
-    percent: list[bool]
+    percent: list[bool] | None
+
+
+# A merged range: first row, first column, last row, last column (rows as a spreadsheet
+# numbers them, columns from 0).
+Merge = tuple[int, int, int, int]
+
+
+@dataclass
+class Sheet:
+    """One sheet of a workbook (a CSV file is one sheet with no name). `percent_known`: the
+    reader sees each cell's percent format (XLSX does; .xls and .ods through calamine do
+    not, so a number there may be a fraction shown as a percentage)."""
+
+    name: str | None
+    index: int
+    hidden: bool
+    rows: Iterator[Row]
+    merges: list[Merge]
+    percent_known: bool = True
 
 
 def file_format(path: Path) -> str | None:
     return FORMATS.get(path.suffix.lower())
+
+
+def is_not_a_submission(name: str) -> bool:
+    """Office lock files (~$report.xlsx), hidden files and the system's own files."""
+    return name.startswith(("~$", ".")) or name.casefold() in _SYSTEM_FILES
+
+
+def _visible_cells(cells: list) -> list:
+    return [visible(cell) if type(cell) is str else cell for cell in cells]
 
 
 def _csv_encoding(path: Path) -> str:
@@ -97,7 +137,43 @@ def _check_text(text: str, number: int) -> None:
 
 
 def _sniff_delimiter(first_line: str) -> str:
+    """v1's choice from the first non-empty line: `;` when it has more of them than `,`."""
+    if first_line.count("\t") > max(first_line.count(";"), first_line.count(",")):
+        return "\t"
     return ";" if first_line.count(";") > first_line.count(",") else ","
+
+
+def _has_header(rows: list[list[str]]) -> bool:
+    for top, below in zip(rows, [*rows[1:], []], strict=False):
+        if header_columns(top).complete:
+            return True
+        combined = sub_headings(top, below)
+        if combined is not None and header_columns(combined).complete:
+            return True
+    return False
+
+
+def csv_delimiter(handle: TextIO) -> str:
+    """The delimiter of a CSV file, from its first `HEADER_ROWS` lines: the first of `,`,
+    `;` and tab (v1's choice first) under which a header row appears; v1's choice when none
+    does (the header check then reports the missing columns). Leaves `handle` at its start."""
+    head: list[str] = []
+    for line in _bounded_lines(handle):
+        head.append(line)
+        if len(head) >= HEADER_ROWS:
+            break
+    handle.seek(0)
+    first = next((line for line in head if line.strip(" \t\r\n\ufeff,;")), "")
+    chosen = _sniff_delimiter(first)
+    text = "".join(head).replace("\ufeff", "")
+    for delimiter in dict.fromkeys([chosen, ";" if chosen == "," else ",", "\t"]):
+        try:
+            rows = list(csv.reader(text.splitlines(), delimiter=delimiter))
+        except csv.Error:
+            continue
+        if _has_header([[visible(cell) for cell in row] for row in rows]):
+            return delimiter
+    return chosen
 
 
 def _binary_kind(head: bytes) -> str | None:
@@ -153,20 +229,15 @@ def read_csv(path: Path) -> Iterator[Row]:
     number = 0
     try:
         with path.open(encoding=encoding, errors="strict", newline="") as handle:
-            first = ""
-            for line in _bounded_lines(handle):
-                first = line
-                if first.strip(" \t\r\n\ufeff,;"):
-                    break
-            handle.seek(0)
+            delimiter = csv_delimiter(handle)
             # strict: a quote left open would otherwise swallow every later line into one
             # cell (a note, say), and those rows would vanish from an accepted file.
             lines = _bounded_lines(handle)
-            reader = csv.reader(lines, delimiter=_sniff_delimiter(first), strict=True)
+            reader = csv.reader(lines, delimiter=delimiter, strict=True)
             for number, cells in enumerate(reader, start=1):
                 for cell in cells:
                     _check_text(cell, number)
-                yield Row(number, list(cells), [False] * len(cells))
+                yield Row(number, _visible_cells(cells), [False] * len(cells))
     except UnicodeDecodeError as exc:
         raise file_error("encoding", _ENCODING_VI, _ENCODING_EN) from exc
     except csv.Error as exc:
@@ -251,7 +322,56 @@ def _check_unpacked_size(path: Path) -> None:
     )
 
 
-def read_xlsx(path: Path) -> Iterator[Row]:
+_MERGE = re.compile(
+    rb'<(?:[A-Za-z_][\w.-]*:)?mergeCell\b[^>]*?\bref="([A-Z]{1,3}[0-9]+:[A-Z]{1,3}[0-9]+)"'
+)
+_MERGE_TAIL = 512  # longer than a mergeCell tag: one split by a chunk boundary is found whole
+
+
+def _merge(ref: bytes) -> Merge:
+    from openpyxl.utils.cell import range_boundaries
+
+    first_col, first_row, last_col, last_row = range_boundaries(ref.decode())
+    return (first_row, first_col - 1, last_row, last_col - 1)  # type: ignore[operator]
+
+
+def _xlsx_merges(archive: zipfile.ZipFile, part: str) -> list[Merge]:
+    """The merged ranges of a worksheet part. They are listed after the cells, so the part
+    is scanned for them first, a chunk at a time (bounded memory)."""
+    merges: list[Merge] = []
+    tail = b""
+    with archive.open(part.lstrip("/")) as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            text = tail + chunk
+            keep = len(text) - _MERGE_TAIL  # a tag starting before this ends in `text`
+            merges += [_merge(m[1]) for m in _MERGE.finditer(text) if m.start() < keep]
+            tail = text[max(keep, 0) :]
+        merges += [_merge(m[1]) for m in _MERGE.finditer(tail)]
+    return merges
+
+
+def _xlsx_rows(sheet: object) -> Iterator[Row]:
+    # Some producers write wrong dimensions; without this openpyxl may stop early.
+    sheet.reset_dimensions()  # type: ignore[attr-defined]
+    for number, cells in enumerate(sheet.iter_rows(), start=1):  # type: ignore[attr-defined]
+        values = [getattr(cell, "value", None) for cell in cells]
+        percent = [_is_percent_format(getattr(cell, "number_format", None)) for cell in cells]
+        for value in values:
+            if isinstance(value, str):
+                _check_text(value, number)
+        yield Row(number, _visible_cells(values), percent)
+
+
+def _guarded(rows: Iterator[Row], broken: tuple[type[Exception], ...]) -> Iterator[Row]:
+    """The rows, a corrupt part's exception turned into the file's rejection: escaping, it
+    would abort the whole run, not just reject this file."""
+    try:
+        yield from rows
+    except broken as exc:
+        raise _unreadable(exc) from exc
+
+
+def _xlsx_sheets(path: Path) -> Iterator[Sheet]:
     from openpyxl import load_workbook
 
     _check_unpacked_size(path)
@@ -260,30 +380,108 @@ def read_xlsx(path: Path) -> Iterator[Row]:
     except _XLSX_BROKEN as exc:
         raise _unreadable(exc) from exc
     try:
-        sheet = workbook.worksheets[0]
-        # Some producers write wrong dimensions; without this openpyxl may stop early.
-        sheet.reset_dimensions()
-        for number, cells in enumerate(sheet.iter_rows(), start=1):
-            values = [getattr(cell, "value", None) for cell in cells]
-            percent = [_is_percent_format(getattr(cell, "number_format", None)) for cell in cells]
-            for value in values:
-                if isinstance(value, str):
-                    _check_text(value, number)
-            yield Row(number, values, percent)
-    except _XLSX_BROKEN as exc:
-        # Escaping here would abort the whole run, not just reject this file.
-        raise _unreadable(exc) from exc
+        for index, sheet in enumerate(workbook.worksheets):
+            hidden = sheet.sheet_state != "visible"
+            try:
+                merges = [] if hidden else _xlsx_merges(workbook._archive, sheet._worksheet_path)
+            except _XLSX_BROKEN as exc:
+                raise _unreadable(exc) from exc
+            rows = _guarded(_xlsx_rows(sheet), _XLSX_BROKEN)
+            yield Sheet(sheet.title, index, hidden, rows, merges)
     finally:
         workbook.close()
 
 
-def read_rows(path: Path) -> Iterator[Row]:
-    """Every row of the file (blank ones included, so numbers match the spreadsheet)."""
+def read_xlsx(path: Path) -> Iterator[Row]:
+    """The rows of the workbook's first sheet."""
+    for sheet in _xlsx_sheets(path):
+        yield from sheet.rows
+        return
+
+
+# Text that betrays, in an .ods file's content, what calamine cannot report: merged cells
+# and percentage cells.
+_ODS_MERGED = b"number-rows-spanned"
+_ODS_PERCENT = b'value-type="percentage"'
+
+
+def _ods_content_has(path: Path, *needles: bytes) -> list[bool]:
+    found = [False] * len(needles)
+    tail = b""
+    with zipfile.ZipFile(path) as archive, archive.open("content.xml") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            text = tail + chunk
+            found = [seen or needle in text for seen, needle in zip(found, needles, strict=True)]
+            tail = text[-64:]
+    return found
+
+
+def _calamine_sheets(path: Path, kind: str) -> Iterator[Sheet]:
+    """An .xls or .ods workbook, through python-calamine. It reports neither a cell's number
+    format nor, for .ods, merged cells: an .ods with merged cells is rejected (its covered
+    cells would read as empty), and percent cells of either make `percent_known` False."""
+    from python_calamine import CalamineError, CalamineWorkbook, SheetVisibleEnum
+
+    broken = (CalamineError, *_XLSX_BROKEN)
+    try:
+        percent_known = False
+        if kind == "ods":
+            _check_unpacked_size(path)
+            merged, percent = _ods_content_has(path, _ODS_MERGED, _ODS_PERCENT)
+            if merged:
+                raise file_error(
+                    "unsupported_layout",
+                    "Tệp .ods có ô gộp, không đọc được chắc chắn; hãy lưu tệp dạng .xlsx "
+                    "(Excel) rồi gửi lại",
+                    "The .ods file has merged cells, which cannot be read reliably; save it "
+                    "as .xlsx (Excel) and send it again",
+                )
+            percent_known = not percent
+        workbook = CalamineWorkbook.from_path(str(path))
+    except broken as exc:
+        raise _unreadable(exc) from exc
+    with workbook:
+        for index, meta in enumerate(workbook.sheets_metadata):
+            hidden = meta.visible != SheetVisibleEnum.Visible
+            try:
+                data = [] if hidden else workbook.get_sheet_by_name(meta.name)
+                values = [] if hidden else data.to_python(skip_empty_area=False)
+                ranges = [] if hidden else (data.merged_cell_ranges or [])
+            except broken as exc:
+                raise _unreadable(exc) from exc
+            merges = [(r0 + 1, c0, r1 + 1, c1) for (r0, c0), (r1, c1) in ranges]
+            rows = _calamine_rows(values)
+            yield Sheet(meta.name, index, hidden, rows, merges, percent_known)
+
+
+def _calamine_rows(values: list[list]) -> Iterator[Row]:
+    for number, cells in enumerate(values, start=1):
+        cells = [None if cell == "" else cell for cell in cells]
+        for value in cells:
+            if isinstance(value, str):
+                _check_text(value, number)
+        yield Row(number, _visible_cells(cells), [False] * len(cells))
+
+
+def read_sheets(path: Path) -> Iterator[Sheet]:
+    """Every sheet of the file, in order (a CSV file is one)."""
     kind = file_format(path)
     if kind == "csv":
-        return read_csv(path)
-    if kind == "xlsx":
-        return read_xlsx(path)
-    raise file_error(
-        "unsupported_format", "Định dạng tệp không được hỗ trợ", "Unsupported file format"
-    )
+        yield Sheet(None, 0, False, read_csv(path), [])
+    elif kind == "xlsx":
+        yield from _xlsx_sheets(path)
+    elif kind in ("xls", "ods"):
+        yield from _calamine_sheets(path, kind)
+    else:
+        raise file_error(
+            "unsupported_format",
+            "Định dạng tệp không được hỗ trợ; hãy gửi tệp .xlsx, .xls, .ods hoặc .csv",
+            "Unsupported file format; send an .xlsx, .xls, .ods or .csv file",
+        )
+
+
+def read_rows(path: Path) -> Iterator[Row]:
+    """Every row of the file's first sheet (blank ones included, so numbers match)."""
+    for sheet in read_sheets(path):
+        yield from sheet.rows
+        return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import itertools
 import os
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -10,8 +11,18 @@ from pathlib import Path
 
 from chitieu.ingest.errors import SubmissionError
 
-REPORT_COLUMNS = ("file", "row", "column", "rule", "message_vi", "message_en", "value")
-_SPOOL_COLUMNS = ("row", "column", "rule", "message_vi", "message_en", "value")
+REPORT_COLUMNS = (
+    "file",
+    "sheet",
+    "row",
+    "column",
+    "rule",
+    "message_vi",
+    "message_en",
+    "value",
+)
+# The receipt's lines head the report, their kind in the `rule` column.
+RECEIPT_KINDS = ("header", "row_skipped", "sheet_not_loaded")
 # OWASP's list for CSV injection, and the full-width forms some spreadsheet locales also
 # take as the start of a formula.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
@@ -52,6 +63,7 @@ class ErrorSpool:
                 error.vi,
                 error.en,
                 "" if error.raw_value is None else error.raw_value,
+                "" if error.sheet is None else error.sheet,
             ]
         )
 
@@ -64,23 +76,36 @@ class ErrorSpool:
 
     def __iter__(self) -> Iterator[SubmissionError]:
         with self.path.open(encoding="utf-8", newline="") as handle:
-            for row, column, rule, vi, en, value in csv.reader(handle):
+            for row, column, rule, vi, en, value, sheet in csv.reader(handle):
                 yield SubmissionError(
-                    rule, vi, en, int(row) if row else None, column or None, value or None
+                    rule,
+                    vi,
+                    en,
+                    int(row) if row else None,
+                    column or None,
+                    value or None,
+                    sheet or None,
                 )
 
 
-def write_report(path: Path, file_label: str, errors: Iterable[SubmissionError]) -> None:
-    """The clerk's report: one line per error, Excel-friendly (UTF-8 with BOM), formula-safe."""
+def write_report(
+    path: Path,
+    file_label: str,
+    errors: Iterable[SubmissionError],
+    receipt: Iterable[SubmissionError] = (),
+) -> None:
+    """The clerk's report, Excel-friendly (UTF-8 with BOM), formula-safe: the receipt's
+    lines (where the reader looked: `rule` is the line's kind), then one line per error."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     with tmp.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(REPORT_COLUMNS)
-        for error in errors:
+        for error in itertools.chain(receipt, errors):
             writer.writerow(
                 [
                     spreadsheet_safe(file_label),
+                    spreadsheet_safe(error.sheet),
                     "" if error.row is None else error.row,
                     spreadsheet_safe(error.column),
                     spreadsheet_safe(error.rule),
@@ -90,3 +115,11 @@ def write_report(path: Path, file_label: str, errors: Iterable[SubmissionError])
                 ]
             )
     tmp.replace(path)
+
+
+def read_report(path: Path) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    """A report's receipt lines and its error lines, each a dict by `REPORT_COLUMNS`."""
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        lines = list(csv.DictReader(handle))
+    receipt = [line for line in lines if line["rule"] in RECEIPT_KINDS]
+    return receipt, [line for line in lines if line["rule"] not in RECEIPT_KINDS]

@@ -18,6 +18,7 @@ from chitieu.db import warehouse_url
 from chitieu.ingest.landing import BUSY, OUTSIDE, describe, discover, submission_path
 from chitieu.ingest.load import FileResult, already_loaded, ingest_file, stat_in
 from chitieu.ingest.storage import is_remote
+from chitieu.ingest.table import notable
 from chitieu.reference import Reference, load_reference
 
 Progress = Callable[[str], None]
@@ -60,13 +61,14 @@ class IngestSummary:
         lines = [
             f"files: {c['accepted']} accepted, {c['rejected']} rejected, "
             f"{c['duplicate']} duplicate, {c['unchanged']} already seen, "
-            f"{len(self.ignored)} ignored (not .csv/.xlsx)",
+            f"{len(self.ignored)} ignored (not a submission)",
             f"rows loaded: {self.rows_loaded}",
         ]
         if self.busy:
             lines.append(f"{len(self.busy)} file(s) {BUSY}")
         if self.refused:
             lines.append(f"{len(self.refused)} link(s) {OUTSIDE}")
+        lines += self._receipts()
         new_reports = [r.report for r in self.results if r.outcome == "rejected" and r.report]
         if new_reports:
             lines.append(
@@ -76,6 +78,20 @@ class IngestSummary:
             lines += [f"  {report}" for report in new_reports[:10]]
             if len(new_reports) > 10:
                 lines.append(f"  … and {len(new_reports) - 10} more")
+        return lines
+
+    def _receipts(self, shown: int = 10) -> list[str]:
+        """The receipts that say more than "header: row 1": where the reader found the
+        table, rows it skipped, sheets it did not read."""
+        noted = [r for r in self.results if r.receipt and notable(r.receipt)]
+        if not noted:
+            return []
+        lines = [f"receipts ({len(noted)} file(s) not read as one plain table):"]
+        for result in noted[:shown]:
+            lines.append(f"  {result.path} ({result.outcome}):")
+            lines += [f"    {line}" for line in result.receipt]
+        if len(noted) > shown:
+            lines.append(f"  … and {len(noted) - shown} more (audit.submission_receipt)")
         return lines
 
 
@@ -158,7 +174,7 @@ def ingest_landing(
     for line in describe(found):
         progress(line)
     if not found.submissions:
-        progress(f"no submission files (.csv, .xlsx) in {found.root}")
+        progress(f"no submission files in {found.root}")
         return summary
     url = warehouse_url(settings)
     ensure_schema(url)
@@ -182,5 +198,5 @@ def ingest_landing(
             progress(f"  [{number}/{total}] {result.outcome:<9} {rel} {detail}".rstrip())
     summary.results = [by_path[rel] for rel in found.submissions]
     for rel in found.ignored:
-        progress(f"  ignored (not .csv/.xlsx): {rel}")
+        progress(f"  ignored (not a submission): {rel}")
     return summary

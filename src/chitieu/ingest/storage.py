@@ -33,7 +33,7 @@ from chitieu.ingest.load import (
     ingest_file,
     quarantine_target,
 )
-from chitieu.ingest.read import file_format
+from chitieu.ingest.read import is_not_a_submission
 from chitieu.reference import Reference, load_reference
 
 if TYPE_CHECKING:
@@ -108,9 +108,9 @@ class RemoteLanding:
         return f"{self._root}/{_rel_key(rel_path)}"
 
     def discover(self) -> RemoteDiscovery:
-        """The same rules as a local folder: .csv/.xlsx are submissions, hidden paths and
-        Office lock files are skipped, anything else is reported as ignored. Objects are
-        written whole, so none is ever half-uploaded: no settling wait."""
+        """The same rules as a local folder: lock, hidden and system files are listed as
+        ignored, every other object is a submission. Objects are written whole, so none is
+        ever half-uploaded: no settling wait."""
         if not self.fs.exists(self._root):
             raise LandingError(f"Landing area {self.url} does not exist (or is not readable).")
         found = RemoteDiscovery(self.url)
@@ -120,14 +120,14 @@ class RemoteLanding:
             if key.startswith(quarantine) or not key.startswith(self._root + "/"):
                 continue
             rel = PurePosixPath(key[len(self._root) + 1 :])
-            if any(part.startswith(".") for part in rel.parts) or rel.name.startswith("~$"):
+            if any(part.startswith(".") for part in rel.parts[:-1]):
                 continue
-            if file_format(Path(rel.name)):
+            if is_not_a_submission(rel.name):
+                found.ignored.append(rel.as_posix())
+            else:
                 found.submissions.append(rel.as_posix())
                 info = objects[key]
                 found.stats[rel.as_posix()] = (info["size"], _ns(info["LastModified"]))
-            else:
-                found.ignored.append(rel.as_posix())
         return found
 
     def last_modified(self, rel_path: str) -> datetime:
@@ -195,7 +195,7 @@ def ingest_remote(
     found = landing.discover()
     summary = IngestSummary(landing.url, landing.quarantine_url, ignored=found.ignored)
     if not found.submissions:
-        progress(f"no submission files (.csv, .xlsx) in {landing.url}")
+        progress(f"no submission files in {landing.url}")
         return summary
     todo, by_path = already_loaded(url, found.submissions, found.stats.get)
     if by_path:
@@ -213,5 +213,5 @@ def ingest_remote(
                 progress(f"  [{number}/{total}] {result.outcome:<9} {result.path}")
     summary.results = [by_path[rel] for rel in found.submissions]
     for rel in found.ignored:
-        progress(f"  ignored (not .csv/.xlsx): {rel}")
+        progress(f"  ignored (not a submission): {rel}")
     return summary

@@ -12,34 +12,24 @@ from datetime import date
 from decimal import Decimal
 
 from chitieu.ingest.errors import SubmissionError, file_error
+from chitieu.ingest.header import HEADERS, REQUIRED, header_columns, last_named
 from chitieu.ingest.parse import (
+    EMPTY_MARKS,
     ParseError,
     Period,
-    fold,
     is_blank,
-    nfc,
     parse_code,
     parse_integer,
     parse_milestone,
     parse_period,
     parse_province_code,
     parse_rate,
+    shown,
 )
 from chitieu.reference import Indicator, Reference
 
-# Contract column → accepted headers (compared folded: case, spaces and diacritics ignored).
-HEADERS: dict[str, tuple[str, ...]] = {
-    "province_code": ("province_code", "Mã tỉnh"),
-    "unit_code": ("unit_code", "Mã đơn vị"),
-    "period": ("period", "Kỳ báo cáo"),
-    "indicator_code": ("indicator_code", "Mã chỉ tiêu"),
-    "numerator": ("numerator", "Tử số"),
-    "denominator": ("denominator", "Mẫu số"),
-    "value": ("value", "Giá trị", "Tỷ lệ (%)"),
-    "note": ("note", "Ghi chú"),
-}
-REQUIRED = ("province_code", "unit_code", "period", "indicator_code")
-_BY_FOLDED = {fold(name): column for column, names in HEADERS.items() for name in names}
+__all__ = ["HEADERS", "REQUIRED", "Observation", "Validator"]
+_VALUE_COLUMNS = ("numerator", "denominator", "value")
 
 RATE_TOLERANCE = Decimal("0.05")
 # The contract has 8 columns and a form adds a few for readability; thousands of columns is
@@ -67,26 +57,49 @@ def _cell_text(raw: object) -> str | None:
 
 
 class RowErrors:
-    """Collects a row's errors with its number."""
+    """Collects a row's errors with its number (and sheet, in a workbook)."""
 
-    def __init__(self, row: int) -> None:
+    def __init__(self, row: int, sheet: str | None = None) -> None:
         self.row = row
+        self.sheet = sheet
         self.items: list[SubmissionError] = []
 
     def add(self, rule: str, column: str | None, vi: str, en: str, raw: object = None) -> None:
-        self.items.append(
-            SubmissionError(rule, vi, en, self.row, column, None if raw is None else str(raw))
-        )
+        raw_text = None if raw is None else str(raw)
+        self.items.append(SubmissionError(rule, vi, en, self.row, column, raw_text, self.sheet))
 
 
 class Validator:
-    """Applies the contract to one file; keeps the keys seen to catch repeated rows."""
+    """Applies the contract to one table; keeps the keys seen to catch repeated rows.
 
-    def __init__(self, reference: Reference, submitted_on: date) -> None:
+    `sheet` names the sheet in errors; `extra_cells` (CSV) makes a non-empty cell beyond the
+    header's last column an error; `percent_known` False (.xls, .ods) makes a number that
+    may be a percent-formatted fraction an error for a rate."""
+
+    def __init__(
+        self,
+        reference: Reference,
+        submitted_on: date,
+        sheet: str | None = None,
+        extra_cells: bool = False,
+        percent_known: bool = True,
+    ) -> None:
         self.reference = reference
         self.submitted_on = submitted_on
+        self.sheet = sheet
+        self.extra_cells = extra_cells
+        self.percent_known = percent_known
         self.columns: dict[str, int] = {}
+        self.width = 0  # cells the header names, up to its last non-empty one
         self._seen: dict[tuple[str, str, str, str], int] = {}
+
+    def like(self) -> Validator:
+        """A validator for the same table (its header read), with no keys seen."""
+        other = Validator(
+            self.reference, self.submitted_on, self.sheet, self.extra_cells, self.percent_known
+        )
+        other.columns, other.width = self.columns, self.width
+        return other
 
     # -- header ---------------------------------------------------------------------------
 
@@ -99,22 +112,19 @@ class Validator:
                 f"The header row has {len(cells):,} columns; a submission has at most "
                 f"{MAX_COLUMNS:,}",
                 row=number,
+                sheet=self.sheet,
             )
-        columns: dict[str, int] = {}
-        for index, raw in enumerate(cells):
-            if is_blank(raw):
-                continue
-            column = _BY_FOLDED.get(fold(nfc(str(raw))))
-            if column is None:
-                continue  # other columns (e.g. an indicator name) are ignored
-            if column in columns:
-                raise file_error(
-                    "duplicate_column",
-                    f"Cột '{raw}' xuất hiện hai lần trong dòng tiêu đề",
-                    f"Column '{raw}' appears twice in the header row",
-                    row=number,
-                )
-            columns[column] = index
+        # Other columns (e.g. an indicator name) are ignored.
+        found = header_columns(cells)
+        if found.repeated is not None:
+            raise file_error(
+                "duplicate_column",
+                f"Cột '{found.repeated}' xuất hiện hai lần trong dòng tiêu đề",
+                f"Column '{found.repeated}' appears twice in the header row",
+                row=number,
+                sheet=self.sheet,
+            )
+        columns = found.columns
         missing = [c for c in REQUIRED if c not in columns]
         if missing:
             names = ", ".join(f"{HEADERS[c][1]} ({c})" for c in missing)
@@ -123,15 +133,21 @@ class Validator:
                 f"Thiếu cột bắt buộc: {names}",
                 f"Missing required column(s): {names}",
                 row=number,
+                sheet=self.sheet,
             )
         self.columns = columns
+        self.width = last_named(cells) + 1
 
     def _get(self, cells: list[object], column: str) -> object:
         index = self.columns.get(column)
         if index is None or index >= len(cells):
             return None
         value = cells[index]
-        return None if is_blank(value) else value
+        if is_blank(value):
+            return None
+        if column in _VALUE_COLUMNS and isinstance(value, str) and value.strip() in EMPTY_MARKS:
+            return None
+        return value
 
     def _percent(self, percent: list[bool], column: str) -> bool:
         index = self.columns.get(column)
@@ -139,10 +155,30 @@ class Validator:
 
     # -- rows -----------------------------------------------------------------------------
 
+    def _extra_cells(self, cells: list[object], errors: RowErrors) -> None:
+        extra = [cell for cell in cells[self.width :] if not is_blank(cell)]
+        if not extra:
+            return
+        shown_cells = ", ".join(f"'{cell}'" for cell in extra[:3])
+        errors.add(
+            "extra_cells",
+            None,
+            f"Dòng có {len(cells[: self.width]) + len(extra)} ô có dữ liệu nhưng dòng tiêu đề "
+            f"chỉ có {self.width} cột (thừa {shown_cells}): có thể một số thập phân viết dấu "
+            "phẩy (70,76) mà không đặt trong ngoặc kép, hoặc một ô chứa dấu phân cách. Hãy "
+            "đặt ô đó trong ngoặc kép, dùng dấu chấm thập phân, hoặc lưu CSV với dấu ';'",
+            f"The row has cells beyond the header's {self.width} columns ({shown_cells}): "
+            "probably a decimal comma (70,76) or a delimiter inside a cell, not quoted. "
+            "Quote that cell, use a decimal point, or save the CSV with ';' as delimiter",
+            extra[0],
+        )
+
     def row(
         self, number: int, cells: list[object], percent: list[bool]
     ) -> Observation | list[SubmissionError]:
-        errors = RowErrors(number)
+        errors = RowErrors(number, self.sheet)
+        if self.extra_cells and len(cells) > self.width:
+            self._extra_cells(cells, errors)
         raw = {column: self._get(cells, column) for column in HEADERS}
         for column in REQUIRED:
             if raw[column] is None:
@@ -197,8 +233,8 @@ class Validator:
             errors.add(
                 "unknown_province",
                 "province_code",
-                f"Mã tỉnh không có trong danh mục: {code}",
-                f"Unknown province code: {code}",
+                f"Mã tỉnh không có trong danh mục: {shown(code)}",
+                f"Unknown province code: {shown(code)}",
                 raw,
             )
             return None
@@ -212,8 +248,8 @@ class Validator:
             errors.add(
                 "unknown_unit",
                 "unit_code",
-                f"Mã đơn vị không có trong danh mục: {code}",
-                f"Unknown unit code: {code}",
+                f"Mã đơn vị không có trong danh mục: {shown(code)}",
+                f"Unknown unit code: {shown(code)}",
                 raw,
             )
             return None
@@ -228,8 +264,8 @@ class Validator:
             errors.add(
                 "unknown_indicator",
                 "indicator_code",
-                f"Mã chỉ tiêu không có trong danh mục: {code}",
-                f"Unknown indicator code: {code}",
+                f"Mã chỉ tiêu không có trong danh mục: {shown(code)}",
+                f"Unknown indicator code: {shown(code)}",
                 raw,
             )
             return None
@@ -329,8 +365,21 @@ class Validator:
                 value = parse_rate(raw["value"], value_is_percent)
             except ParseError as exc:
                 errors.add("value_format", "value", exc.vi, exc.en, raw["value"])
+            else:
+                if self._may_be_a_fraction(raw["value"], value):
+                    errors.add(
+                        "rate_ambiguous",
+                        "value",
+                        f"Không rõ {raw['value']} là {value}% hay {value * 100}% (ô định dạng "
+                        "%); định dạng tệp này không cho biết. Hãy lưu tệp dạng .xlsx, hoặc "
+                        "gõ tỷ lệ dạng chữ (64,67%)",
+                        f"Cannot tell whether {raw['value']} means {value}% or {value * 100}% "
+                        "(a percent-formatted cell): this file format does not say. Save the "
+                        "file as .xlsx, or type the rate as text (64.67%)",
+                        raw["value"],
+                    )
         has_num, has_den = raw["numerator"] is not None, raw["denominator"] is not None
-        if has_num != has_den:
+        if has_num != has_den and raw["value"] is None:
             errors.add(
                 "fraction_incomplete",
                 "numerator" if has_den else "denominator",
@@ -369,6 +418,13 @@ class Validator:
                     raw["value"],
                 )
         return value
+
+    def _may_be_a_fraction(self, raw: object, value: Decimal) -> bool:
+        """A number in (0, 1] read from a format that hides percent formats: 0.65 may be
+        0.65% or a cell showing 65%."""
+        return (
+            not self.percent_known and not isinstance(raw, str) and Decimal(0) < value <= Decimal(1)
+        )
 
     def _count_value(self, raw, numerator, denominator, value_is_percent, errors):
         value = self._integer(raw, "value", errors)

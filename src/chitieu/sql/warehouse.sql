@@ -3,7 +3,7 @@ create schema if not exists raw;
 create schema if not exists audit;
 
 comment on schema raw is 'Submissions as loaded: the file ledger and every accepted row (history, never updated).';
-comment on schema audit is 'Errors of rejected submissions.';
+comment on schema audit is 'Errors of rejected submissions and every file''s receipt.';
 
 create table if not exists raw.submission_file (
     submission_id bigint generated always as identity primary key,
@@ -46,15 +46,32 @@ create table if not exists raw.submission_value (
     denominator bigint,
     value numeric,
     note text,
-    primary key (submission_id, row_number)
+    sheet_index smallint not null default 0,
+    sheet text,
+    primary key (submission_id, sheet_index, row_number)
 );
 comment on table raw.submission_value is 'Every row of every accepted submission, as parsed (rates on the 0-100 scale). History: never updated.';
+comment on column raw.submission_value.row_number is 'The row as a spreadsheet shows it, in its sheet.';
+comment on column raw.submission_value.sheet_index is 'The sheet''s position in the workbook, from 0 (0 for a CSV file).';
+comment on column raw.submission_value.sheet is 'The sheet''s name (NULL for a CSV file).';
 
 -- Warehouses created before the above lose what it removed. Looked up first: ALTER TABLE
 -- would lock the table against concurrent ingest workers even when there is nothing to drop.
 do $$
 begin
     drop index if exists raw.submission_value_key;
+    -- Contract v1.1 reads every sheet of a workbook: rows are numbered per sheet.
+    if not exists (
+        select from information_schema.columns
+        where table_schema = 'raw' and table_name = 'submission_value'
+            and column_name = 'sheet_index'
+    ) then
+        alter table raw.submission_value
+            add column sheet_index smallint not null default 0,
+            add column sheet text,
+            drop constraint submission_value_pkey,
+            add primary key (submission_id, sheet_index, row_number);
+    end if;
     if exists (
         select from pg_constraint
         where conrelid = 'raw.submission_value'::regclass and contype = 'f'
@@ -76,4 +93,27 @@ create table if not exists audit.submission_error (
     raw_value text,
     primary key (submission_id, error_number)
 );
-comment on table audit.submission_error is 'Every error of every rejected submission (row as a spreadsheet shows it, header = row 1).';
+comment on table audit.submission_error is 'Every error of every rejected submission (row as a spreadsheet shows it, in sheet for a workbook).';
+do $$
+begin
+    if not exists (
+        select from information_schema.columns
+        where table_schema = 'audit' and table_name = 'submission_error'
+            and column_name = 'sheet'
+    ) then
+        alter table audit.submission_error add column sheet text;
+    end if;
+end
+$$;
+
+create table if not exists audit.submission_receipt (
+    submission_id bigint not null references raw.submission_file (submission_id),
+    line_number integer not null,
+    kind text not null check (kind in ('header', 'row_skipped', 'sheet_not_loaded')),
+    sheet text,
+    row_number integer,
+    message_vi text not null,
+    message_en text not null,
+    primary key (submission_id, line_number)
+);
+comment on table audit.submission_receipt is 'What the reader did with each file, accepted or rejected: the sheet(s) and row taken as the header, rows skipped and why, sheets not loaded and why.';
