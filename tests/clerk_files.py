@@ -24,6 +24,8 @@ import xlwt
 from openpyxl import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
+from chitieu.ingest.header import HEADERS
+
 Rows = Sequence[Sequence[Any]]
 
 HEADER_VI = (
@@ -37,16 +39,7 @@ HEADER_VI = (
     "Ghi chú",
 )
 HEADER_VI_VALUE = (*HEADER_VI[:6], "Giá trị", "Ghi chú")
-HEADER_EN = (
-    "province_code",
-    "unit_code",
-    "period",
-    "indicator_code",
-    "numerator",
-    "denominator",
-    "value",
-    "note",
-)
+HEADER_EN = tuple(HEADERS)  # the contract columns, by their English names
 INDICATOR_NAMES = {
     "DVC_ONLINE_INTAKE_RATE": "Tỷ lệ hồ sơ tiếp nhận trực tuyến",
     "HI_CCCD_VISIT_RATE": "Tỷ lệ khám chữa bệnh BHYT bằng thẻ CCCD",

@@ -140,6 +140,20 @@ def test_filled_template_is_accepted(
     assert {row[4] for row in checked.loaded} == set(expected)
 
 
+def test_the_guide_sheet_never_loads_and_the_receipt_says_so(
+    reference: Reference, home: Path, tmp_path: Path
+) -> None:
+    from tests.test_real_files import read
+
+    got = read(fill(make_template("SYT", "2024-03"), reference), reference, tmp_path)
+    assert got.found == [] and got.loaded
+    assert set(got.sheets) == {SHEET_TITLE}
+    assert got.lines("header") == [(SHEET_TITLE, 1, "header: row 1")]
+    assert got.lines("sheet_not_loaded") == [
+        (GUIDE_TITLE, None, "an example or instructions sheet, not read")
+    ]
+
+
 def test_percent_cell_typed_with_percent_sign_loads_on_the_0_100_scale(
     reference: Reference, home: Path, tmp_path: Path
 ) -> None:

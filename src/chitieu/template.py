@@ -290,8 +290,8 @@ def _guide_lines(unit: str, unit_name: str, period: Period, rows: int) -> list[s
         "Đơn vị tính chỉ để đọc.",
         "7. Chỉ tiêu nào chưa có số liệu thì xoá cả dòng: một dòng thiếu số liệu làm cả tệp bị "
         "từ chối.",
-        "8. Chỉ nộp sau khi kỳ báo cáo đã kết thúc. Giữ sheet Báo cáo là sheet đầu tiên, lưu "
-        "dạng .xlsx và đặt vào thư mục tiếp nhận.",
+        "8. Chỉ nộp sau khi kỳ báo cáo đã kết thúc; lưu dạng .xlsx và đặt vào thư mục tiếp "
+        "nhận. Mọi sheet có dòng tiêu đề đều được nạp; sheet Hướng dẫn này thì không.",
         "9. Tệp có lỗi bị từ chối toàn bộ (không số liệu nào được nạp) và kèm báo cáo lỗi "
         "<tên tệp>.errors.csv ghi rõ dòng, cột và lý do; sửa rồi nộp lại.",
         "",
@@ -320,7 +320,8 @@ def write_template(
     rows: list[TemplateRow],
     province: str | None = None,
 ) -> Path:
-    """Write the workbook; the data sheet comes first, as ingest reads only the first."""
+    """Write the workbook: the data sheet, then the guide (an instructions sheet, which
+    ingest never loads)."""
     from openpyxl import Workbook as NewWorkbook
 
     workbook = NewWorkbook()

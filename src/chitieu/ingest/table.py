@@ -289,11 +289,13 @@ def tables(path_sheets: Iterator[Sheet], receipt: Receipt) -> Iterator[Table]:
     looked: list[str] = []
     missing: list[FileRejected] = []
     found = False
+    skipped_any = False
     for sheet in path_sheets:
         skipped = sheet_skipped(sheet)
         if skipped is not None:
             receipt.note("sheet_not_loaded", skipped[0], skipped[1], sheet.name, None)
             looked.append(f"'{sheet.name}' ({skipped[1]})")
+            skipped_any = True
             continue
         table = locate(sheet)
         if isinstance(table, Table):
@@ -325,7 +327,7 @@ def tables(path_sheets: Iterator[Sheet], receipt: Receipt) -> Iterator[Table]:
         return
     if len(missing) == 1 and len(looked) <= 1:
         raise missing[0]
-    if not missing and not looked:
+    if not missing and not skipped_any:  # nothing anywhere, as in v1
         raise file_error(
             "empty_file", "Tệp rỗng: không có dòng tiêu đề", "Empty file: no header row"
         )
