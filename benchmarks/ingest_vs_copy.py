@@ -209,6 +209,10 @@ def _baseline_table(conn: object, constrained: bool = False) -> None:
     execute(f"create table {BASELINE_TABLE} (like raw.submission_value including all)")
 
 
+# The columns the baselines fill (raw.submission_value's sheet columns keep their defaults).
+_BASELINE_COLUMNS = f"submission_id, row_number, {', '.join(HEADER)}"
+
+
 def _child_raw(url: str, csv_path: Path, constrained: bool = False) -> dict[str, object]:
     """csv module → tuples of the already-clean cells → COPY FROM STDIN (write_row), one
     transaction."""
@@ -223,7 +227,7 @@ def _child_raw(url: str, csv_path: Path, constrained: bool = False) -> dict[str,
         cpu, started = _cpu_s(), time.perf_counter()
         rows = 0
         with (
-            conn.cursor().copy(f"copy {BASELINE_TABLE} from stdin") as copy,
+            conn.cursor().copy(f"copy {BASELINE_TABLE} ({_BASELINE_COLUMNS}) from stdin") as copy,
             csv_path.open(encoding="utf-8", newline="") as handle,
         ):
             reader = csv.reader(handle)

@@ -38,10 +38,8 @@ from pathlib import Path
 
 import numpy as np
 
-from chitieu.ingest.errors import FileRejected
 from chitieu.ingest.header import HEADERS
 from chitieu.ingest.parse import (
-    INVISIBLE,
     ParseError,
     Period,
     is_blank,
@@ -52,9 +50,9 @@ from chitieu.ingest.parse import (
 )
 from chitieu.ingest.read import (
     MAX_LINE_CHARS,
-    _check_text,
     _csv_encoding,
     csv_delimiter,
+    is_plain_text,
     read_csv,
 )
 from chitieu.ingest.validate import RATE_TOLERANCE
@@ -107,17 +105,14 @@ def _is_clean_text(path: Path, encoding: str) -> bool:
         with path.open("rb") as handle:
             for chunk in iter(lambda: handle.read(_CHUNK), b""):
                 text = decoder.decode(chunk)
-                _check_text(text, 0)
-                if not text.isascii() and INVISIBLE.search(text):
+                if not is_plain_text(text):
                     return False
                 run = _line_run(run, text)
                 if run >= MAX_LINE_CHARS:
                     return False
-            rest = decoder.decode(b"", final=True)
-            _check_text(rest, 0)
-            if INVISIBLE.search(rest):
+            if not is_plain_text(decoder.decode(b"", final=True)):
                 return False
-    except (UnicodeDecodeError, FileRejected):
+    except UnicodeDecodeError:
         return False
     return True
 

@@ -41,7 +41,8 @@ def is_blank(raw: object) -> bool:
 
 # Characters a cell may carry unseen (pasted from the web or a chat): zero-width space,
 # non-joiner and joiner, word joiner, byte-order mark, soft hyphen. Removed from every cell.
-INVISIBLE = re.compile("[\u200b-\u200d\u2060\ufeff\u00ad]")
+INVISIBLE_CHARS = "\u200b-\u200d\u2060\ufeff\u00ad"  # a regex character class's inside
+INVISIBLE = re.compile(f"[{INVISIBLE_CHARS}]")
 
 
 def visible(text: str) -> str:

@@ -12,6 +12,7 @@ below it are not data. Everything the reader decides is written to the file's `R
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -104,9 +105,10 @@ def fill_down(rows: Iterator[Row], merges: list[Merge]) -> Iterator[Row]:
     for first_row, first_col, last_row, _last_col in merges:
         if last_row > first_row:
             starts.setdefault(first_row, []).append((first_col, last_row))
-    if not starts:
-        yield from rows
-        return
+    return _filled(rows, starts) if starts else rows  # no layer per row when nothing merged
+
+
+def _filled(rows: Iterator[Row], starts: dict[int, list[tuple[int, int]]]) -> Iterator[Row]:
     active: list[tuple[int, int, object, bool]] = []  # column, last row, value, percent
     for number, row_cells, row_percent in rows:
         active = [fill for fill in active if fill[1] >= number]
@@ -180,7 +182,7 @@ def locate(sheet: Sheet) -> Table | FileRejected | None:
         if found is not None:
             names, taken = found
             rest = iter(head[at + taken :])
-            return Table(sheet, row.number, names, _chain(rest, rows))
+            return Table(sheet, row.number, names, itertools.chain(rest, rows))
     filled = [row for row in head if not _blank(row.cells)]
     if not filled:
         first = next((Row(*row) for row in rows if not _blank(row[1])), None)
@@ -192,11 +194,6 @@ def locate(sheet: Sheet) -> Table | FileRejected | None:
 
 def _blank(cells: list[object]) -> bool:
     return all(is_blank(cell) for cell in cells)
-
-
-def _chain(first: Iterator[Row], then: Iterator[Row]) -> Iterator[Row]:
-    yield from first
-    yield from then
 
 
 # --- rows that are not data ----------------------------------------------------------------
