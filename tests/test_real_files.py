@@ -422,7 +422,18 @@ def test_receipts_are_stored_reported_and_summarised(warehouse: Warehouse) -> No
     pdf = next(r for r in summary.results if r.path == "ghi_chu.pdf")
     assert read_report(Path(pdf.report or ""))[1][0]["rule"] == "unsupported_format"
 
-    lines = "\n".join(summary.lines())
-    assert "49_SYT_T9.xlsx (accepted):" in lines
-    assert f"sheet 'Báo cáo': row {form.total_row}: skipped: a total row" in lines
-    assert "sheet 'Ví dụ': an example or instructions sheet, not read" in lines
+    lines = summary.lines()
+    assert f"  49_SYT_T9.xlsx (accepted): header 'Báo cáo' row {form.header_row}; " in "\n".join(
+        lines
+    )
+    official = next(line for line in lines if "49_SYT_T9.xlsx" in line)
+    assert f"skipped 'Báo cáo' rows {form.total_row}: a total row" in official
+    signature = ", ".join(
+        [f"{form.signature_rows[0]}-{form.signature_rows[1]}", str(form.signature_rows[2])]
+    )
+    assert f"skipped 'Báo cáo' rows {signature}: the signature block" in official
+    other = next(line for line in lines if "49_STP_Q3.xlsx" in line)
+    assert other == (
+        "  49_STP_Q3.xlsx (rejected): sheet 'Ví dụ' not read: an example or instructions"
+        " sheet, not read; header 'T7' row 1"
+    )

@@ -3,7 +3,8 @@
 `write_demo_landing(root)` writes one report per (province, unit, quarter) for provinces
 40 (Nghệ An), 49 (Quảng Nam), 51 (Quảng Ngãi) and 48 (Đà Nẵng), months 2024-01 … 2025-03,
 in the three shapes departments really use (English CSV, Vietnamese CSV with `;` and BOM,
-Excel), plus a few corrections, a few broken files and one file that is not a submission.
+Excel, half of it the official form with a title block and a signature), plus a few
+corrections, a few broken files and two files that are not submissions.
 
 Everything comes from `random.Random` seeded with `seed` and from the data itself, never
 from the clock: the bytes and the modification times (the `submitted_at` of the ledger)
@@ -21,6 +22,10 @@ import zipfile
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet.worksheet import Worksheet
 
 PROVINCES = ("40", "49", "51", "48")
 MONTHS: tuple[tuple[int, int], ...] = tuple(
@@ -421,6 +426,7 @@ class _Style:
     row_number: bool = False  # a leading "STT" column
     dates: bool = False  # XLSX: months typed as dates (Excel turns "3/2024" into 2024-03-01)
     crlf: bool = True
+    official: bool = False  # XLSX: the official form (title block above, signature below)
 
     @property
     def ext(self) -> str:
@@ -440,6 +446,7 @@ def _style(seed: int, province: str, unit: str, quarter: tuple[int, int]) -> _St
         row_number=home.random() < 0.4,
         dates=home.random() < 0.3,
         crlf=home.random() < 0.7,
+        official=home.random() < 0.5,
     )
     if _rng(seed, "style", province, unit, *quarter).random() < 0.12:
         kind = home.choice([k for k in ("en_csv", "vi_csv", "xlsx") if k != kind])
@@ -529,7 +536,39 @@ def _csv_bytes(rows: list[_Row], style: _Style) -> bytes:
     return buffer.getvalue().encode("utf-8-sig")
 
 
-def _xlsx_bytes(rows: list[_Row], style: _Style, title: str, author: str, when: datetime) -> bytes:
+def _title_block(sheet: Worksheet, issuer: tuple[str, str], title: str, width: int) -> None:
+    """The official form's head: issuer and national motto side by side, the report's title
+    across the table (merged cells), a blank row."""
+    from openpyxl.utils import get_column_letter
+
+    unit, province = issuer
+    motto = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
+    sheet.append([f"UBND TỈNH {province.upper()}", None, None, None, motto])
+    sheet.append([unit.upper(), None, None, None, "Độc lập - Tự do - Hạnh phúc"])
+    sheet.append([])
+    sheet.append([f"BÁO CÁO KẾT QUẢ THỰC HIỆN ĐỀ ÁN 06 {title.upper()}"])
+    sheet.append([])
+    last = get_column_letter(width)
+    for cells in ("A1:C1", f"E1:{last}1", "A2:C2", f"E2:{last}2", f"A4:{last}4"):
+        sheet.merge_cells(cells)
+
+
+def _signature(sheet: Worksheet, when: datetime, width: int) -> None:
+    """The form's foot: a place-and-date line and who signs."""
+    pad = [None] * (width - 3)
+    sheet.append([])
+    sheet.append([*pad, f"ngày {when.day:02d} tháng {when.month:02d} năm {when.year}"])
+    sheet.append(["NGƯỜI LẬP BIỂU", None, None, *pad[3:], "THỦ TRƯỞNG ĐƠN VỊ"])
+    sheet.append(["(Ký, ghi rõ họ tên)", None, None, *pad[3:], "(Ký tên, đóng dấu)"])
+
+
+def _xlsx_bytes(
+    rows: list[_Row],
+    style: _Style,
+    title: str,
+    issuer: tuple[str, str],
+    when: datetime,
+) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font
     from openpyxl.writer.excel import ExcelWriter
@@ -540,8 +579,10 @@ def _xlsx_bytes(rows: list[_Row], style: _Style, title: str, author: str, when: 
     sheet.title = title
     lead = ["STT"] if style.row_number else []
     header = [*lead, *_VI_HEADER, *_XLSX_VALUES]
+    if style.official:
+        _title_block(sheet, issuer, title, len(header))
     sheet.append(header)
-    for cell in sheet[1]:
+    for cell in sheet[sheet.max_row]:
         cell.font = Font(bold=True)
     for number, row in enumerate(rows, start=1):
         if row.period.month is not None and style.dates:
@@ -578,11 +619,14 @@ def _xlsx_bytes(rows: list[_Row], style: _Style, title: str, author: str, when: 
             value_cell.number_format = "0.00%"
         elif row.indicator.unit in ("count", "vnd"):
             value_cell.number_format = "#,##0"
+    if style.official:
+        _signature(sheet, when.astimezone(VN_TZ), len(header))
     for letter, width in zip("ABCDEFGHIJ", (6, 9, 11, 14, 34, 48, 12, 12, 14, 40), strict=True):
         sheet.column_dimensions[letter].width = width
 
     # Fixed metadata and zip timestamps, so the same data gives the same bytes.
     naive_utc = when.astimezone(UTC).replace(tzinfo=None)
+    author = " ".join(issuer).strip()
     workbook.properties.creator = author
     workbook.properties.lastModifiedBy = author
     workbook.properties.created = naive_utc
@@ -640,8 +684,8 @@ def _file_bytes(rows: list[_Row], style: _Style, catalog: _Catalog, when: dateti
     first = rows[0]
     quarter = (first.period.last_month - 1) // 3 + 1
     title = f"Quý {quarter}-{first.period.year}"
-    author = f"{catalog.units[first.unit]} {catalog.provinces.get(first.province, '')}".strip()
-    return _xlsx_bytes(rows, style, title, author, when)
+    issuer = (catalog.units[first.unit], catalog.provinces.get(first.province, ""))
+    return _xlsx_bytes(rows, style, title, issuer, when)
 
 
 class _Writer:

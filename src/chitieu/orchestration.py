@@ -13,7 +13,7 @@ from chitieu.db import warehouse_url
 from chitieu.ingest.landing import describe, discover
 from chitieu.ingest.load import already_loaded, stat_in
 from chitieu.ingest.run import ensure_schema, ingest_one
-from chitieu.ingest.table import notable
+from chitieu.ingest.table import notable, summary
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +54,7 @@ def ingest_file(rel_path: str) -> dict[str, object]:
     result = ingest_one(rel_path)
     log.info("%s: %s (%d rows, %d errors)", rel_path, result.outcome, result.rows, result.errors)
     if notable(result.receipt):
-        for line in result.receipt:
-            log.info("%s: %s", rel_path, line)
+        log.info("%s: %s", rel_path, summary(result.receipt))
     if result.report:
         log.warning("error report: %s", result.report)
     return asdict(result)

@@ -18,7 +18,7 @@ from chitieu.db import warehouse_url
 from chitieu.ingest.landing import BUSY, OUTSIDE, describe, discover, submission_path
 from chitieu.ingest.load import FileResult, already_loaded, ingest_file, stat_in
 from chitieu.ingest.storage import is_remote
-from chitieu.ingest.table import notable
+from chitieu.ingest.table import notable, summary
 from chitieu.reference import Reference, load_reference
 
 Progress = Callable[[str], None]
@@ -87,9 +87,7 @@ class IngestSummary:
         if not noted:
             return []
         lines = [f"receipts ({len(noted)} file(s) not read as one plain table):"]
-        for result in noted[:shown]:
-            lines.append(f"  {result.path} ({result.outcome}):")
-            lines += [f"    {line}" for line in result.receipt]
+        lines += [f"  {r.path} ({r.outcome}): {summary(r.receipt)}" for r in noted[:shown]]
         if len(noted) > shown:
             lines.append(f"  … and {len(noted) - shown} more (audit.submission_receipt)")
         return lines

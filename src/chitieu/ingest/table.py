@@ -66,6 +66,37 @@ def notable(lines: list[ReceiptLine] | tuple[ReceiptLine, ...]) -> bool:
     return any(line.kind != "header" or line.row != 1 for line in lines)
 
 
+def _rows_text(rows: list[int]) -> str:
+    """36, 37, 38, 40 → "36-38, 40"."""
+    spans: list[list[int]] = []
+    for row in sorted(rows):
+        if spans and row == spans[-1][1] + 1:
+            spans[-1][1] = row
+        else:
+            spans.append([row, row])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in spans)
+
+
+def summary(lines: list[ReceiptLine] | tuple[ReceiptLine, ...]) -> str:
+    """A receipt in one line (English): each sheet's header row, the rows skipped by reason,
+    the sheets not read and why."""
+    parts: list[str] = []
+    skipped: dict[tuple[str | None, str], list[int]] = {}
+    for line in lines:
+        where = f"'{line.sheet}' " if line.sheet is not None else ""
+        if line.kind == "header":
+            parts.append(f"header {where}row {line.row}")
+        elif line.kind == "row_skipped" and line.row is not None:
+            reason = line.en.removeprefix("skipped: ")
+            skipped.setdefault((line.sheet, reason), []).append(line.row)
+        else:
+            parts.append(f"sheet {where}not read: {line.en}")
+    for (sheet, reason), rows in skipped.items():
+        where = f"'{sheet}' " if sheet is not None else ""
+        parts.append(f"skipped {where}rows {_rows_text(rows)}: {reason}")
+    return "; ".join(parts)
+
+
 @dataclass
 class Table:
     """A sheet's table: its header (the text naming each position, from one or two rows)
