@@ -41,6 +41,7 @@ from chitieu.ingest.parse import (
 from chitieu.ingest.read import read_csv, read_xlsx
 from chitieu.ingest.report import spreadsheet_safe
 from chitieu.reference import Reference, load_reference
+from tests import clerk_files
 from tests.test_corpus import SEEDS, check_file
 
 # No explain phase: on Python 3.11 it can fail with a SystemError of its own while
@@ -312,3 +313,54 @@ def test_spreadsheet_safe_never_leaves_a_formula(text: str) -> None:
     safe = spreadsheet_safe(text)
     assert safe.removeprefix("'") == text or safe == text
     assert not safe.startswith(("=", "+", "-", "@", "\t", "\r", "\n"))
+
+
+# --- every workbook format, corrupted (v1.1 reads .xlsm, .xls and .ods too) -----------------
+
+_ROWS = [["49", "SYT", "2024-09", "DVC_ONLINE_INTAKE_RATE", 600, 1000, 60, "ghi chú"]]
+
+
+def _base_workbooks() -> dict[str, bytes]:
+    with scratch() as folder:
+        built = [
+            clerk_files.xlsm(folder / "base.xlsm", _ROWS),
+            clerk_files.xls(folder / "base.xls", _ROWS, merges=[(1, 1, 0, 1)]),
+            clerk_files.ods(folder / "base.ods", _ROWS),
+        ]
+        return {path.suffix: path.read_bytes() for path in built}
+
+
+_BASES = _base_workbooks()
+
+
+@settings(IO_FUZZ, max_examples=40)
+@given(
+    suffix=st.sampled_from(sorted(_BASES)),
+    flips=st.lists(st.tuples(st.floats(0, 1, exclude_max=True), st.integers(0, 255)), max_size=8),
+    cut=st.one_of(st.none(), st.floats(0, 1)),
+)
+def test_every_workbook_format_survives_corruption(
+    suffix: str, flips: list[tuple[float, int]], cut: float | None
+) -> None:
+    """python-calamine panics, or aborts asking for tens of GB, on some corrupt .xls files:
+    the file is rejected (`unreadable`), the run goes on."""
+    data = bytearray(_BASES[suffix])
+    for where, byte in flips:
+        data[int(where * len(data))] = byte
+    with scratch() as folder:
+        path = folder / f"fuzz{suffix}"
+        path.write_bytes(bytes(data[: None if cut is None else int(cut * len(data))]))
+        _check_pass(path, folder)
+
+
+def test_a_zip_needing_a_newer_version_is_unreadable() -> None:
+    """zipfile raises NotImplementedError (not BadZipFile) for a directory entry needing a
+    newer zip version: once, that escaped and stopped the run."""
+    data = bytearray(_BASES[".xlsm"])
+    entry = data.index(b"PK\x01\x02")
+    data[entry + 6] = 99  # "version needed to extract": 9.9
+    with scratch() as folder:
+        path = folder / "newer.xlsx"
+        path.write_bytes(bytes(data))
+        checked = check_file(path, REFERENCE, folder)
+    assert [error.rule for error in checked.errors] == ["unreadable"]

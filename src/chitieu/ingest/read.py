@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import codecs
 import csv
+import pickle
 import re
+import subprocess
+import sys
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -22,6 +25,7 @@ from typing import NamedTuple, TextIO
 from chitieu.ingest.errors import FileRejected, file_error
 from chitieu.ingest.header import header_columns, sub_headings
 from chitieu.ingest.parse import INVISIBLE_CHARS, visible
+from chitieu.ingest.whole_read import SheetData
 
 # .xlsm is an .xlsx that may carry macros (never run: only cell values are read).
 FORMATS = {".csv": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx", ".xls": "xls", ".ods": "ods"}
@@ -307,7 +311,7 @@ def _check_unpacked_size(path: Path) -> None:
     try:
         with zipfile.ZipFile(path) as archive:
             parts = archive.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+    except _XLSX_BROKEN as exc:  # NotImplementedError ("zip file version") is a RuntimeError
         raise _unreadable(exc) from exc
     total = sum(part.file_size for part in parts)
     bomb = next(
@@ -427,42 +431,77 @@ def _ods_content_has(path: Path, *needles: bytes) -> list[bool]:
     return found
 
 
+# Formats read whole into memory (python-calamine has no streaming): a real report is well
+# under a megabyte, so this bounds memory without refusing any.
+MAX_WHOLE_READ_BYTES = 128 << 20
+
+
+def _whole_workbook(path: Path) -> list[SheetData]:
+    """The workbook's sheets, read by python-calamine in a child process (`whole_read`): a
+    corrupt file that makes it panic or abort is rejected as unreadable."""
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "chitieu.ingest.whole_read", str(path)],
+            capture_output=True,
+            timeout=600,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise _unreadable(exc) from exc
+    if done.returncode != 0 or not done.stdout:
+        raise _unreadable(RuntimeError(f"reader exited with {done.returncode}"))
+    status, payload = pickle.loads(done.stdout)  # noqa: S301 (our own child's output)
+    if status != "ok":
+        raise _unreadable(RuntimeError(str(payload)))
+    return payload
+
+
+def _too_large_to_read_whole(kind: str, size: int) -> FileRejected:
+    mib, limit = size >> 20, MAX_WHOLE_READ_BYTES >> 20
+    return file_error(
+        "too_large",
+        f"Tệp .{kind} quá lớn ({mib:,} MiB, giới hạn {limit:,} MiB); hãy lưu dạng .xlsx",
+        f"The .{kind} file is too large ({mib:,} MiB, limit {limit:,} MiB); save it as .xlsx",
+    )
+
+
+def _ods_checks(path: Path) -> bool:
+    """Reject an .ods file calamine cannot read faithfully; whether percent cells are
+    absent (then its numbers read as themselves)."""
+    _check_unpacked_size(path)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            size = archive.getinfo("content.xml").file_size
+        if size > MAX_WHOLE_READ_BYTES:
+            raise _too_large_to_read_whole("ods", size)
+        merged, percent = _ods_content_has(path, _ODS_MERGED, _ODS_PERCENT)
+    except _XLSX_BROKEN as exc:
+        raise _unreadable(exc) from exc
+    if merged:
+        raise file_error(
+            "unsupported_layout",
+            "Tệp .ods có ô gộp, không đọc được chắc chắn; hãy lưu tệp dạng .xlsx (Excel) rồi "
+            "gửi lại",
+            "The .ods file has merged cells, which cannot be read reliably; save it as .xlsx "
+            "(Excel) and send it again",
+        )
+    return not percent
+
+
 def _calamine_sheets(path: Path, kind: str) -> Iterator[Sheet]:
     """An .xls or .ods workbook, through python-calamine. It reports neither a cell's number
     format nor, for .ods, merged cells: an .ods with merged cells is rejected (its covered
     cells would read as empty), and percent cells of either make `percent_known` False."""
-    from python_calamine import CalamineError, CalamineWorkbook, SheetVisibleEnum
-
-    broken = (CalamineError, *_XLSX_BROKEN)
-    try:
+    if kind == "ods":
+        percent_known = _ods_checks(path)
+    else:
+        size = path.stat().st_size
+        if size > MAX_WHOLE_READ_BYTES:
+            raise _too_large_to_read_whole(kind, size)
         percent_known = False
-        if kind == "ods":
-            _check_unpacked_size(path)
-            merged, percent = _ods_content_has(path, _ODS_MERGED, _ODS_PERCENT)
-            if merged:
-                raise file_error(
-                    "unsupported_layout",
-                    "Tệp .ods có ô gộp, không đọc được chắc chắn; hãy lưu tệp dạng .xlsx "
-                    "(Excel) rồi gửi lại",
-                    "The .ods file has merged cells, which cannot be read reliably; save it "
-                    "as .xlsx (Excel) and send it again",
-                )
-            percent_known = not percent
-        workbook = CalamineWorkbook.from_path(str(path))
-    except broken as exc:
-        raise _unreadable(exc) from exc
-    with workbook:
-        for index, meta in enumerate(workbook.sheets_metadata):
-            hidden = meta.visible != SheetVisibleEnum.Visible
-            try:
-                data = [] if hidden else workbook.get_sheet_by_name(meta.name)
-                values = [] if hidden else data.to_python(skip_empty_area=False)
-                ranges = [] if hidden else (data.merged_cell_ranges or [])
-            except broken as exc:
-                raise _unreadable(exc) from exc
-            merges = [(r0 + 1, c0, r1 + 1, c1) for (r0, c0), (r1, c1) in ranges]
-            rows = _calamine_rows(values)
-            yield Sheet(meta.name, index, hidden, rows, merges, percent_known)
+    for index, (name, hidden, values, ranges) in enumerate(_whole_workbook(path)):
+        merges = [(r0 + 1, c0, r1 + 1, c1) for (r0, c0), (r1, c1) in ranges]
+        yield Sheet(name, index, hidden, _calamine_rows(values), merges, percent_known)
 
 
 def _calamine_rows(values: list[list]) -> Iterator[Row]:
