@@ -255,7 +255,13 @@ def parser() -> argparse.ArgumentParser:
     db.set_defaults(func=cmd_db)
 
     for name, func, text in [
-        ("ingest", cmd_ingest, "process the files in the landing area"),
+        (
+            "ingest",
+            cmd_ingest,
+            "process the new files in the landing area (.xlsx, .xlsm, .xls, .ods, .csv; see"
+            " docs/submission-contract.md): each is loaded whole or rejected with a report,"
+            " and gets a receipt (audit.submission_receipt)",
+        ),
         ("run", cmd_run, "ingest, then build: exactly what the nightly DAG does"),
         ("demo", cmd_demo, "write a realistic sample landing area and run it"),
     ]:
