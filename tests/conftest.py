@@ -9,15 +9,19 @@ so tests never see each other's data.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import shutil
 import tempfile
+import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import psutil
 import psycopg
 import pytest
 from psycopg import sql
@@ -27,6 +31,50 @@ from chitieu.db import ensure_database, with_database
 from chitieu.roles import ensure_roles
 
 _counter = itertools.count()
+
+# This run's mark on the short folders of the embedded servers its tests start: the xdist
+# workers inherit it from the controller, which checks at the end that none is left running.
+RUN_TOKEN = os.environ.setdefault("CHITIEU_TEST_RUN", uuid.uuid4().hex[:6])
+
+
+def short_home() -> Path:
+    """A new folder for an embedded server, short enough for its Unix socket (~107 bytes)."""
+    return Path(tempfile.mkdtemp(prefix=f"ct-{RUN_TOKEN}-"))
+
+
+def servers_left(basetemp: Path | None) -> list[psutil.Process]:
+    """Postmasters still running whose data folder is one of this run's (a `short_home` or
+    under pytest's temporary folder)."""
+    marks = [f"/ct-{RUN_TOKEN}-"] + ([str(basetemp)] if basetemp else [])
+    left = []
+    for process in psutil.process_iter(["name", "cmdline"]):
+        cmdline = process.info["cmdline"] or []
+        if process.info["name"] != "postgres" or "-D" not in cmdline:
+            continue
+        folder = cmdline[cmdline.index("-D") + 1] if cmdline.index("-D") + 1 < len(cmdline) else ""
+        if any(mark in folder for mark in marks):
+            left.append(process)
+    return left
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run when it leaves an embedded server of its own running (each would live on,
+    its folder deleted, on a machine that runs the suite again and again), and stop them."""
+    if hasattr(session.config, "workerinput"):
+        return  # an xdist worker: its servers are stopped by its fixtures; the controller checks
+    factory = getattr(session.config, "_tmp_path_factory", None)
+    basetemp = factory.getbasetemp() if factory is not None else None
+    deadline = time.monotonic() + 15  # a server being stopped as the session ends
+    while (left := servers_left(basetemp)) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    if not left:
+        return
+    for process in left:
+        with contextlib.suppress(psutil.Error):
+            process.kill()
+    names = ", ".join(" ".join(p.info["cmdline"][:3]) for p in left)
+    print(f"\nFAILED: the run left {len(left)} embedded PostgreSQL server(s) running: {names}")
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @dataclass(frozen=True)
@@ -62,7 +110,7 @@ def pg_server() -> Iterator[str]:
         return
     from chitieu.db import stop_embedded, warehouse_url
 
-    home = Path(tempfile.mkdtemp(prefix="ct-"))
+    home = short_home()
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("CHITIEU_HOME", str(home))
         mp.delenv("CHITIEU_DB_URL", raising=False)

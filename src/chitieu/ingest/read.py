@@ -450,7 +450,7 @@ def _whole_workbook(path: Path) -> list[SheetData]:
         raise _unreadable(exc) from exc
     if done.returncode != 0 or not done.stdout:
         raise _unreadable(RuntimeError(f"reader exited with {done.returncode}"))
-    status, payload = pickle.loads(done.stdout)  # noqa: S301 (our own child's output)
+    status, payload = pickle.loads(done.stdout)  # our own child's output
     if status != "ok":
         raise _unreadable(RuntimeError(str(payload)))
     return payload
