@@ -175,3 +175,33 @@ def test_a_killed_embedded_server_comes_back_at_any_point_of_a_run(home: Home) -
         again = home.chitieu("run")
         assert again.returncode == 0, f"{where}\n{again.stdout[-3000:]}{again.stderr[-2000:]}"
         assert portable_checksums(home) == expected, where  # type: ignore[arg-type]
+
+
+def test_a_server_killed_again_while_it_recovers_comes_back(home: Home) -> None:
+    """Killed, then killed again while `chitieu db up` has it replaying its WAL: the next
+    `db up` still starts it."""
+    home.path.mkdir(exist_ok=True)
+    assert home.chitieu("db", "up").returncode == 0
+    _kill_postmaster(home)
+    pidfile = home.path / "pg" / "postmaster.pid"
+    dead = int(pidfile.read_text().split()[0])
+    recovering = subprocess.Popen(
+        [sys.executable, "-m", "chitieu.cli", "db", "up"],
+        env=home.env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + WAIT_S
+    while time.monotonic() < deadline:  # the new postmaster's pid, as soon as it has one
+        try:
+            pid = int(pidfile.read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            pid = dead
+        if pid != dead:
+            break
+        time.sleep(0.005)
+    _kill_postmaster(home)
+    recovering.wait(timeout=WAIT_S)
+    up = home.chitieu("db", "up")
+    assert up.returncode == 0, up.stdout + up.stderr
+    assert home.query("select 1") == [(1,)]
