@@ -27,7 +27,7 @@ from chitieu.ingest.header import (
     sub_headings,
 )
 from chitieu.ingest.parse import fold, is_blank
-from chitieu.ingest.read import HEADER_ROWS, Merge, Row, Sheet, read_sheets
+from chitieu.ingest.read import HEADER_ROWS, Merge, Row, Sheet
 
 
 @dataclass(frozen=True)
@@ -41,12 +41,6 @@ class ReceiptLine:
     sheet: str | None = None
     row: int | None = None
 
-    def __str__(self) -> str:
-        where = f"sheet '{self.sheet}': " if self.sheet is not None else ""
-        if self.row is not None and self.kind == "row_skipped":
-            where += f"row {self.row}: "
-        return f"{where}{self.en} / {self.vi}"
-
 
 @dataclass
 class Receipt:
@@ -54,11 +48,6 @@ class Receipt:
 
     def note(self, kind: str, vi: str, en: str, sheet: str | None, row: int | None) -> None:
         self.lines.append(ReceiptLine(kind, vi, en, sheet, row))
-
-    @property
-    def notable(self) -> bool:
-        """Whether the reader did anything but take row 1 of the only sheet as the header."""
-        return notable(self.lines)
 
 
 def notable(lines: list[ReceiptLine] | tuple[ReceiptLine, ...]) -> bool:
@@ -111,10 +100,6 @@ class Table:
 # --- sheets --------------------------------------------------------------------------------
 
 _NOT_DATA_SHEET = re.compile(r"\b(vi du|huong dan|examples?|instructions?)\b")
-
-
-def _sheet_label(sheet: Sheet) -> tuple[str, str]:
-    return (f"Sheet '{sheet.name}'", f"Sheet '{sheet.name}'")
 
 
 def sheet_skipped(sheet: Sheet) -> tuple[str, str] | None:
@@ -183,14 +168,12 @@ def _missing_columns(rows: list[Row], sheet: Sheet) -> FileRejected:
     )
     found = header_columns(best.cells).columns
     names = ", ".join(f"{HEADERS[c][1]} ({c})" for c in REQUIRED if c not in found)
-    where_vi = f" (sheet '{sheet.name}')" if sheet.name else ""
-    where_en = f" (sheet '{sheet.name}')" if sheet.name else ""
+    where = f" (sheet '{sheet.name}')" if sheet.name else ""
     error = file_error(
         "missing_column",
-        f"Thiếu cột bắt buộc: {names}; không thấy dòng tiêu đề trong {HEADER_ROWS} dòng "
-        f"đầu{where_vi}",
+        f"Thiếu cột bắt buộc: {names}; không thấy dòng tiêu đề trong {HEADER_ROWS} dòng đầu{where}",
         f"Missing required column(s): {names}; no header row in the first {HEADER_ROWS} "
-        f"rows{where_en}",
+        f"rows{where}",
         row=best.number,
         sheet=sheet.name,
     )
@@ -365,8 +348,3 @@ def tables(path_sheets: Iterator[Sheet], receipt: Receipt) -> Iterator[Table]:
         f"Không sheet nào có dòng tiêu đề với các cột bắt buộc; đã xem: {sheets}",
         f"No sheet has a header row with the required columns; looked at: {sheets}",
     )
-
-
-def read_tables(path: object, receipt: Receipt) -> Iterator[Table]:
-    """The tables of the file at `path` (see `tables`)."""
-    return tables(read_sheets(path), receipt)  # type: ignore[arg-type]
