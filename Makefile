@@ -18,8 +18,11 @@ $(UV):
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
+# The npm packages GX Data Docs load, kept in the environment so the docs render offline
+# (src/chitieu/gx_offline.py); not fatal, as the docs still work with a network.
 $(SYNCED): pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen --python $(PYTHON)
+	$(BIN)/python -m chitieu.gx_offline || echo "warning: GX Data Docs assets not fetched: they will load from CDNs"
 	@touch $@
 
 install: $(SYNCED) ## create .venv with the locked dependencies (uv.lock)

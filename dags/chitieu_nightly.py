@@ -70,7 +70,7 @@ def chitieu_nightly() -> None:
         from chitieu.dbt_dag import backfill_months
         from chitieu.orchestration import discover_files
 
-        return discover_files(backfill_months(context))
+        return discover_files(backfill_months(context), dag_run=str(context["run_id"]))
 
     # The pool (created by `chitieu airflow`) bounds concurrent ingests across all runs.
     @task(pool="chitieu_ingest", max_active_tis_per_dagrun=4)
@@ -80,16 +80,16 @@ def chitieu_nightly() -> None:
         return ingest_file(rel_path)
 
     @task(trigger_rule="none_failed")
-    def build_staging(results: list[dict[str, object]]) -> None:
+    def build_staging(results: list[dict[str, object]], **context: object) -> None:
         from chitieu.orchestration import build_staging
 
-        build_staging(results)
+        build_staging(results, dag_run=str(context["run_id"]))
 
     @task
-    def gate_staging() -> str:
+    def gate_staging(**context: object) -> str:
         from chitieu.orchestration import gate_staging
 
-        return gate_staging()
+        return gate_staging(dag_run=str(context["run_id"]))
 
     @task
     def begin_marts(gate_run_id: str, **context: object) -> None:
@@ -106,23 +106,31 @@ def chitieu_nightly() -> None:
         finish_marts(gate_run_id, backfill_months(context))
 
     @task
-    def gate_marts(gate_run_id: str) -> list[str]:
+    def gate_marts(gate_run_id: str, **context: object) -> list[str]:
         from chitieu.orchestration import gate_marts
 
-        return gate_marts(gate_run_id)
+        return gate_marts(gate_run_id, dag_run=str(context["run_id"]))
 
     # Downstream DAGs (chitieu_bi_extract) are scheduled on these, not on a clock.
     @task(outlets=[marts_asset(name) for name in PUBLISHED_MARTS])
-    def publish(gate_run_id: str) -> dict[str, int]:
+    def publish(gate_run_id: str, **context: object) -> dict[str, int]:
         from chitieu.orchestration import publish
 
-        return publish(gate_run_id)
+        return publish(gate_run_id, dag_run=str(context["run_id"]))
 
     @task
     def write_briefs(ds: str | None = None) -> list[str]:
         from chitieu.orchestration import write_briefs
 
         return write_briefs(ds or "")
+
+    # Whatever the other tasks did: the night report and the notices to departments. A
+    # teardown, so that its success does not make a failed night's run succeed.
+    @task
+    def morning_after(**context: object) -> list[str]:
+        from chitieu.orchestration import morning_after
+
+        return morning_after(str(context["run_id"]))
 
     results = ingest_file.expand(rel_path=discover_files())
     gate = gate_staging()
@@ -132,7 +140,7 @@ def chitieu_nightly() -> None:
     # published.
     finished = finish_marts(gate)
     begin_marts(gate) >> marts_task_group() >> finished
-    finished >> gate_marts(gate) >> publish(gate) >> write_briefs()
+    finished >> gate_marts(gate) >> publish(gate) >> write_briefs() >> morning_after().as_teardown()
 
 
 chitieu_nightly()

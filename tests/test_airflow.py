@@ -15,6 +15,7 @@ from chitieu.airflow_env import airflow_environment, prepare, run_airflow
 from chitieu.config import REPO_ROOT
 from chitieu.dag_timing import dag_parse_seconds
 from chitieu.manifest import ensure_manifest
+from chitieu.night import night_status
 from tests.conftest import Warehouse
 from tests.landing_files import at, write_submission
 from tests.test_demo import mart_checksums
@@ -191,6 +192,17 @@ def test_nightly_dag_publishes_then_a_failed_gate_keeps_the_marts(warehouse: War
 
     # The morning's brief for the month before the run's date.
     assert (warehouse.settings.reports_dir / "brief_40_2024-11.html").exists()
+    # The night report (the DAG's last task), from the run journal its tasks kept.
+    night = night_status(warehouse.url, warehouse.settings)
+    assert night is not None and night.published
+    assert night.attention == ["1 file(s) rejected"], night.attention
+    assert (night.count("accepted"), night.count("rejected")) == (1, 1)
+    notice = warehouse.settings.notices_dir / str(night.date) / "40_STP"
+    assert (notice / f"thong_bao_{night.run_id}.txt").is_file()
+    assert {"discover", "staging", "staging_gate", "marts_gates", "publish"} <= {
+        step.step for step in night.steps
+    }
+    assert (warehouse.settings.reports_dir / f"night_{night.date}_{night.run_id}.html").is_file()
 
     # Publishing emitted the marts' Assets, which schedule the extract DAG.
     events = _airflow_rows(
@@ -231,6 +243,13 @@ def test_nightly_dag_publishes_then_a_failed_gate_keeps_the_marts(warehouse: War
     )
     assert states["gate_marts"] == "failed", states
     assert states["publish"] == "upstream_failed", states
+    assert states["morning_after"] == "success", states
+    failed_night = night_status(warehouse.url, warehouse.settings)
+    assert failed_night is not None and failed_night.run_id != night.run_id
+    assert failed_night.needs_attention and not failed_night.published
+    assert [g.success for g in failed_night.gates if g.asset.endswith("fct_indicator_value")] == [
+        False
+    ]
     assert _airflow_rows(
         warehouse,
         "select state from dag_run where dag_id = 'chitieu_nightly' order by logical_date",

@@ -35,6 +35,28 @@ def _landing(args: argparse.Namespace) -> Path | str | None:
     return value if "://" in value else Path(value).expanduser()
 
 
+def cmd_status(args: argparse.Namespace) -> int:
+    import json
+    from datetime import date
+
+    from chitieu import db
+    from chitieu.night import night_status
+
+    settings = load_settings()
+    night = date.fromisoformat(args.night) if args.night else None
+    found = night_status(db.warehouse_url(settings), settings, night)
+    if found is None:
+        what = f"on {night}" if night else "yet"
+        _say(f"no run recorded {what} (chitieu run or the nightly DAG records its steps)")
+        return 3
+    if args.json:
+        print(json.dumps(found.to_json(), default=str, ensure_ascii=False, indent=2))
+    else:
+        for line in found.lines():
+            print(line)
+    return 1 if found.needs_attention else 0
+
+
 def cmd_db(args: argparse.Namespace) -> int:
     from chitieu import db
 
@@ -260,6 +282,18 @@ def parser() -> argparse.ArgumentParser:
         " created anew), for the SQL lint (`make lint-sql`)",
     )
     db.set_defaults(func=cmd_db)
+
+    status = sub.add_parser(
+        "status",
+        help="what the last night did (files per unit, gates, publication, alerts, steps)",
+        description="What the last run (or the night of --night) did: files seen, accepted,"
+        " rejected (with their reports), per province and unit; rows loaded; each gate's"
+        " outcome; what was published and how each mart changed; alerts; how long each step"
+        " took. Exit status 0: all well; 1: the night needs attention; 3: no run recorded.",
+    )
+    status.add_argument("--night", metavar="YYYY-MM-DD", help="the night of that local date")
+    status.add_argument("--json", action="store_true", help="print it as JSON")
+    status.set_defaults(func=cmd_status)
 
     for name, func, text in [
         (

@@ -12,6 +12,14 @@ Both may be object-store URLs (`s3://bucket/prefix`, see `chitieu.ingest.storage
 landing area's quarantine defaults to its sibling prefix `quarantine`.
 | `CHITIEU_DUE_DAYS` | `5` | days after a period's end by which its report is due |
 | `CHITIEU_SETTLE_SECONDS` | `2` | a file still changing over this long waits for next run |
+| `CHITIEU_SMTP_HOST` | unset | SMTP server for the notices to departments (unset: not sent) |
+| `CHITIEU_SMTP_PORT` | `25` | its port |
+| `CHITIEU_SMTP_USER`, `_PASSWORD` | unset | login, when the server wants one (STARTTLS) |
+| `CHITIEU_SMTP_FROM` | `chitieu@localhost` | the notices' sender |
+| `CHITIEU_NOTICE_RECIPIENTS` | `$CHITIEU_HOME/notice_recipients.csv` | who is told |
+
+The recipients file is a CSV with the columns `province_code,unit_code,email` (one row per
+address; `*` as province_code: that unit in every province).
 """
 
 from __future__ import annotations
@@ -23,6 +31,15 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[2]
 WAREHOUSE_DB = "chitieu"
 AIRFLOW_DB = "airflow"
+
+
+@dataclass(frozen=True)
+class Smtp:
+    host: str
+    port: int = 25
+    user: str | None = None
+    password: str | None = None
+    sender: str = "chitieu@localhost"
 
 
 @dataclass(frozen=True)
@@ -40,6 +57,8 @@ class Settings:
     # (s3://bucket/prefix); landing_dir and quarantine_dir then keep their local defaults.
     landing_url: str | None = None
     quarantine_url: str | None = None
+    smtp: Smtp | None = None
+    notice_recipients: Path | None = None
 
     @property
     def landing(self) -> Path | str:
@@ -53,6 +72,10 @@ class Settings:
     @property
     def reports_dir(self) -> Path:
         return self.home / "reports"
+
+    @property
+    def notices_dir(self) -> Path:
+        return self.home / "notices"
 
     @property
     def airflow_home(self) -> Path:
@@ -95,4 +118,19 @@ def load_settings() -> Settings:
         settle_seconds=float(os.environ.get("CHITIEU_SETTLE_SECONDS", "2")),
         landing_url=landing_url,
         quarantine_url=quarantine_url,
+        smtp=_smtp(),
+        notice_recipients=_path("CHITIEU_NOTICE_RECIPIENTS", home / "notice_recipients.csv"),
+    )
+
+
+def _smtp() -> Smtp | None:
+    host = os.environ.get("CHITIEU_SMTP_HOST")
+    if not host:
+        return None
+    return Smtp(
+        host=host,
+        port=int(os.environ.get("CHITIEU_SMTP_PORT", "25")),
+        user=os.environ.get("CHITIEU_SMTP_USER") or None,
+        password=os.environ.get("CHITIEU_SMTP_PASSWORD") or None,
+        sender=os.environ.get("CHITIEU_SMTP_FROM", "chitieu@localhost"),
     )

@@ -17,6 +17,7 @@ from psycopg.rows import dict_row
 from chitieu.config import Settings
 from chitieu.db import sqlalchemy_url
 from chitieu.exceptions import DataError
+from chitieu.gx_offline import make_offline
 from chitieu.reference import load_reference
 
 log = logging.getLogger(__name__)
@@ -268,6 +269,8 @@ def run_gate(
                 url, outcome.kwargs["unexpected_rows_query"], asset_name
             )
     docs = settings.home / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+    if docs.exists():
+        make_offline(docs.parent)  # the site renders with no network
     result.docs = str(docs) if docs.exists() else None
     _store(url, run_id, result)
     return result

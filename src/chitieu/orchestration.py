@@ -4,11 +4,11 @@ XCom-friendly values. Kept here so the DAG file imports nothing heavy at parse t
 from __future__ import annotations
 
 import logging
-import uuid
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict
 
-from chitieu import pipeline
-from chitieu.config import load_settings
+from chitieu import journal, pipeline
+from chitieu.config import Settings, load_settings
 from chitieu.db import warehouse_url
 from chitieu.ingest.landing import describe, discover
 from chitieu.ingest.load import already_loaded, stat_in
@@ -18,13 +18,28 @@ from chitieu.ingest.table import notable, summary
 log = logging.getLogger(__name__)
 
 
-def discover_files(backfill: tuple[str, str] | None = None) -> list[str]:
+def _step(url: str, dag_run: str | None, name: str) -> AbstractContextManager[journal.Step]:
+    """The run journal's record of this task's step, under the DAG run's id (none when the
+    function is called outside a DAG run)."""
+    return journal.step(url, dag_run, name) if dag_run else nullcontext(journal.Step())
+
+
+def discover_files(
+    backfill: tuple[str, str] | None = None, dag_run: str | None = None
+) -> list[str]:
     if backfill:
         log.info("backfill of %s … %s: rebuilding from the files already loaded", *backfill)
         return []
     settings = load_settings()
     url = warehouse_url(settings)
     ensure_schema(url)
+    with _step(url, dag_run, "discover") as step:
+        todo, left_out = _discover(settings, url)
+        step.detail = left_out
+    return todo
+
+
+def _discover(settings: Settings, url: str) -> tuple[list[str], dict[str, list[str]]]:
     if settings.landing_url:  # s3://bucket/prefix
         from chitieu.ingest.storage import RemoteLanding
 
@@ -32,6 +47,7 @@ def discover_files(backfill: tuple[str, str] | None = None) -> list[str]:
         for rel in remote.ignored:
             log.warning("ignored (not a submission): %s", rel)
         root, submissions, stat = remote.root, remote.submissions, remote.stats.get
+        left_out = {"ignored": remote.ignored}
     else:
         found = discover(settings.landing_dir, settings.settle_seconds)
         for rel in found.ignored:
@@ -39,6 +55,7 @@ def discover_files(backfill: tuple[str, str] | None = None) -> list[str]:
         for line in describe(found):
             log.warning(line.strip())
         root, submissions, stat = str(found.root), found.submissions, stat_in(found.root)
+        left_out = {"ignored": found.ignored, "busy": found.busy, "refused": found.refused}
     # One mapped task per file the ledger has not seen as it is now: the files of past
     # nights stay in the landing area, and mapping them all again every night would grow
     # the run with the history.
@@ -47,7 +64,7 @@ def discover_files(backfill: tuple[str, str] | None = None) -> list[str]:
         "%d submission file(s) in %s: %d to ingest, %d already loaded and unchanged",
         len(submissions), root, len(todo), len(seen),
     )  # fmt: skip
-    return todo
+    return todo, left_out
 
 
 def ingest_file(rel_path: str) -> dict[str, object]:
@@ -60,17 +77,23 @@ def ingest_file(rel_path: str) -> dict[str, object]:
     return asdict(result)
 
 
-def build_staging(results: list[dict[str, object]] | None = None) -> None:
+def build_staging(
+    results: list[dict[str, object]] | None = None, dag_run: str | None = None
+) -> None:
     outcomes = [r["outcome"] for r in results or []]
     log.info("ingest outcomes: %s", {o: outcomes.count(o) for o in set(outcomes)})
     settings = load_settings()
-    pipeline.build_staging(settings, warehouse_url(settings), log.info)
+    url = warehouse_url(settings)
+    with _step(url, dag_run, "staging"):
+        pipeline.build_staging(settings, url, log.info)
 
 
-def gate_staging() -> str:
+def gate_staging(dag_run: str | None = None) -> str:
     settings = load_settings()
-    run_id = uuid.uuid4().hex[:12]
-    pipeline.gate_staging(settings, warehouse_url(settings), run_id, log.info)
+    url = warehouse_url(settings)
+    run_id = pipeline.new_run_id()
+    with _step(url, dag_run, "staging_gate"):
+        pipeline.gate_staging(settings, url, run_id, log.info)
     return run_id
 
 
@@ -88,20 +111,36 @@ def finish_marts(run_id: str, backfill: tuple[str, str] | None = None) -> None:
     log.info("marts build %s complete, awaiting the gate", run_id)
 
 
-def gate_marts(run_id: str) -> list[str]:
+def gate_marts(run_id: str, dag_run: str | None = None) -> list[str]:
     settings = load_settings()
-    warnings = pipeline.gate_marts(settings, warehouse_url(settings), run_id, log.info)
+    url = warehouse_url(settings)
+    with _step(url, dag_run, "marts_gates"):
+        warnings = pipeline.gate_marts(settings, url, run_id, log.info)
     for warning in warnings:
         log.warning("gate warning: %s", warning)
     return warnings
 
 
-def publish(run_id: str) -> dict[str, int]:
+def publish(run_id: str, dag_run: str | None = None) -> dict[str, int]:
     url = warehouse_url(load_settings())
-    pipeline.publish_marts(url, log.info, build_id=run_id)
+    with _step(url, dag_run, "publish"):
+        pipeline.publish_marts(url, log.info, build_id=run_id)
     counts = pipeline.mart_row_counts(url)
     log.info("published: %s", counts)
     return counts
+
+
+def morning_after(dag_run: str) -> list[str]:
+    """The night report and the notices to departments: the DAG's last task, whatever the
+    others did. The paths written."""
+    from chitieu.morning.after import write_morning_after
+
+    settings = load_settings()
+    after = write_morning_after(settings, warehouse_url(settings), dag_run, log.info)
+    if after is None:
+        log.warning("no night report: the run journal has nothing for %s", dag_run)
+        return []
+    return [str(after.page), *(str(path) for path in after.notices)]
 
 
 def extract_marts(tables: list[str]) -> list[str]:

@@ -13,11 +13,12 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from chitieu import gates, roles
+from chitieu import gates, journal, roles
 from chitieu.config import Settings, load_settings
 from chitieu.db import warehouse_url
 from chitieu.exceptions import DataError
 from chitieu.ingest.run import IngestSummary, ensure_schema, ingest_landing
+from chitieu.morning.after import MorningAfter, write_morning_after
 from chitieu.publish import (
     CANDIDATE,
     PUBLISHED,
@@ -253,23 +254,35 @@ def publish_marts(url: str, progress: Progress, build_id: str | None = None) -> 
         progress(f"publish: build {build_id} is already the published one")
 
 
+def new_run_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
 def build(
     settings: Settings | None = None,
     progress: Progress = print,
     full_refresh: bool = False,
     months: Months | None = None,
+    run_id: str | None = None,
 ) -> BuildSummary:
-    """dbt (staging, then the marts) → gates → publish; raises before publishing on failure."""
+    """dbt (staging, then the marts) → gates → publish; raises before publishing on failure.
+    Each step is recorded in the run journal under `run_id` (a new one by default), which
+    is also the build's id."""
     settings = settings or load_settings()
     url = warehouse_url(settings)
-    summary = BuildSummary(run_id=uuid.uuid4().hex[:12])
-    build_staging(settings, url, progress)
-    gate = gate_staging(settings, url, summary.run_id, progress)
+    summary = BuildSummary(run_id=run_id or new_run_id())
+    with journal.step(url, summary.run_id, "staging"):
+        build_staging(settings, url, progress)
+    with journal.step(url, summary.run_id, "staging_gate"):
+        gate = gate_staging(settings, url, summary.run_id, progress)
     summary.gate_warnings = [w.describe() for w in gate.warnings]
     summary.docs = gate.docs
-    build_marts(settings, url, progress, full_refresh, summary.run_id, months)
-    summary.gate_warnings += gate_marts(settings, url, summary.run_id, progress)
-    publish_marts(url, progress, summary.run_id)
+    with journal.step(url, summary.run_id, "marts"):
+        build_marts(settings, url, progress, full_refresh, summary.run_id, months)
+    with journal.step(url, summary.run_id, "marts_gates"):
+        summary.gate_warnings += gate_marts(settings, url, summary.run_id, progress)
+    with journal.step(url, summary.run_id, "publish"):
+        publish_marts(url, progress, summary.run_id)
     summary.mart_rows = mart_row_counts(url)
     return summary
 
@@ -278,9 +291,11 @@ def build(
 class RunSummary:
     ingest: IngestSummary
     build: BuildSummary
+    after: MorningAfter | None = None
 
     def lines(self) -> list[str]:
-        return self.ingest.lines() + self.build.lines()
+        after = self.after.lines() if self.after else []
+        return self.ingest.lines() + self.build.lines() + after
 
 
 def run(
@@ -293,9 +308,19 @@ def run(
     """Ingest the landing area (`jobs` files at a time), then build, gate and publish: the
     nightly job."""
     settings = settings or load_settings()
-    ingested = ingest_landing(landing, settings, progress, jobs)
-    built = build(settings, progress, full_refresh)
-    return RunSummary(ingested, built)
+    run_id = new_run_id()
+    url = warehouse_url(settings)
+    try:
+        with journal.step(url, run_id, "ingest") as ingest:
+            ingested = ingest_landing(landing, settings, progress, jobs)
+            ingest.detail = ingested.left_out()
+        built = build(settings, progress, full_refresh, run_id=run_id)
+    except Exception:
+        # The morning still gets its report of what went wrong, when the database can say.
+        write_morning_after(settings, url, run_id, progress)
+        raise
+    after = write_morning_after(settings, url, run_id, lambda _line: None)
+    return RunSummary(ingested, built, after)
 
 
 def backfill(

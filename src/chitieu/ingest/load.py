@@ -125,7 +125,23 @@ class FileResult:
 
 
 class _Rejected(Exception):
-    pass
+    """The file breaks the contract; `reporters` are the province/unit pairs of its rows
+    that loaded before its first error ('49/SYT;49/CA'), None when none did."""
+
+    def __init__(self, reporters: str | None = None) -> None:
+        super().__init__(reporters)
+        self.reporters = reporters
+
+
+# The (province, unit) pairs among the first rows a file loaded, before its transaction is
+# rolled back: who a rejection notice goes to. A sample: a file is one unit's, nearly always.
+_REPORTERS = """
+select string_agg(distinct reporter, ';' order by reporter)
+from (
+    select province_code || '/' || unit_code as reporter from raw.submission_value
+    where submission_id = %s limit 10000
+) as sample
+"""
 
 
 class _Retry(Exception):
@@ -146,8 +162,13 @@ def quarantine_target(quarantine_dir: Path, rel_path: str, submission_id: int) -
     return quarantine_dir / rel.parent / f"{rel.stem}.{submission_id}{rel.suffix}"
 
 
+def report_of(quarantined: str) -> str:
+    """Where a quarantined file's report is: beside it (a local path or an object's URL)."""
+    return quarantined + ".errors.csv"
+
+
 def report_path(quarantined: Path) -> Path:
-    return quarantined.with_name(quarantined.name + ".errors.csv")
+    return Path(report_of(str(quarantined)))
 
 
 class Quarantine:
@@ -617,6 +638,7 @@ def _reject(
     quarantine: Quarantine,
     started: float,
     receipt: Receipt,
+    reporters: str | None = None,
 ) -> FileResult:
     with conn.transaction():
         submission_id = _insert_ledger(
@@ -627,6 +649,7 @@ def _reject(
             "rejected",
             error_count=error_count,
             duration_ms=int((time.monotonic() - started) * 1000),
+            reporters=reporters,
         )
         target = quarantine.target(rel_path, submission_id)
         conn.execute(
@@ -704,7 +727,8 @@ def _load_or_reject(
                 spool.close()
                 duplicates.close()
                 if spool.count or duplicates.count:
-                    raise _Rejected
+                    found = conn.execute(_REPORTERS, (submission_id,)).fetchone()
+                    raise _Rejected(found[0] if found else None)
                 if later_copy is not None:
                     conn.execute(
                         "update raw.submission_file set duplicate_of = %s"
@@ -719,7 +743,7 @@ def _load_or_reject(
                 _store_receipt(conn, submission_id, receipt)
             lines = tuple(receipt.lines)
             return FileResult(rel_path, "accepted", loaded, 0, submission_id, None, lines)
-        except _Rejected:
+        except _Rejected as rejected:
             return _reject(
                 conn,
                 rel_path,
@@ -730,6 +754,7 @@ def _load_or_reject(
                 quarantine,
                 started,
                 receipt,
+                rejected.reporters,
             )
     finally:
         for scratch_file in (spool, duplicates):

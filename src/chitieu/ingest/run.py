@@ -48,6 +48,10 @@ class IngestSummary:
     def counts(self) -> Counter[str]:
         return Counter(result.outcome for result in self.results)
 
+    def left_out(self) -> dict[str, list[str]]:
+        """The files of the landing area this run did not ingest, and why."""
+        return {"ignored": self.ignored, "busy": self.busy, "refused": self.refused}
+
     @property
     def rows_loaded(self) -> int:
         return sum(r.rows for r in self.results if r.outcome == "accepted")

@@ -32,6 +32,7 @@ from chitieu.ingest.load import (
     already_loaded,
     ingest_file,
     quarantine_target,
+    report_of,
 )
 from chitieu.ingest.read import is_not_a_submission
 from chitieu.reference import Reference, load_reference
@@ -166,7 +167,7 @@ class RemoteQuarantine(Quarantine):
         return f"{self.landing.quarantine_url}/{moved}"
 
     def report(self, target: str) -> str:
-        return target + ".errors.csv"
+        return report_of(target)
 
     def move(self, path: Path, target: str, write: Callable[[Path], None]) -> None:
         fs = self.landing.fs

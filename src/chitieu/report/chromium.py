@@ -97,9 +97,16 @@ def run_chromium(args: list[str], timeout: float = 180) -> subprocess.CompletedP
             raise ChromiumFailed(f"Chromium did not finish in {timeout:.0f} s") from exc
 
 
-def dump_dom(html: Path, width: int = 1000) -> str:
-    """The page's DOM as Chromium serialises it after loading the file."""
-    result = run_chromium([f"--window-size={width},1000", "--dump-dom", html.resolve().as_uri()])
+# No network at all: every request but to local files fails, as on a machine with none.
+OFFLINE_FLAGS = ["--proxy-server=http://127.0.0.1:9", "--host-resolver-rules=MAP * ~NOTFOUND"]
+
+
+def dump_dom(html: Path, width: int = 1000, offline: bool = False) -> str:
+    """The page's DOM as Chromium serialises it after loading the file (and running its
+    scripts for up to 5 s of virtual time); `offline`: with the network cut off."""
+    flags = [f"--window-size={width},1000", "--virtual-time-budget=5000"]
+    flags += OFFLINE_FLAGS if offline else []
+    result = run_chromium([*flags, "--dump-dom", html.resolve().as_uri()])
     if result.returncode != 0 or "<html" not in result.stdout:
         raise ChromiumFailed(f"--dump-dom failed: {result.stderr.strip()[-500:]}")
     return result.stdout

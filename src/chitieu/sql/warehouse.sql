@@ -22,6 +22,19 @@ create table if not exists raw.submission_file (
     duration_ms integer,
     unique (path, sha256)
 );
+-- The province/unit pairs of a rejected file's rows that loaded before its first error
+-- (who is told, `chitieu.notices`): 'province/unit' joined by ';'.
+do $$
+begin
+    if not exists (
+        select from information_schema.columns
+        where table_schema = 'raw' and table_name = 'submission_file'
+            and column_name = 'reporters'
+    ) then
+        alter table raw.submission_file add column reporters text;
+    end if;
+end
+$$;
 -- A file's content is accepted once, whatever its path; a second accepted row is a race
 -- between two workers and fails here, so it is recorded as a duplicate instead.
 create unique index if not exists submission_file_accepted_sha256
@@ -117,3 +130,14 @@ create table if not exists audit.submission_receipt (
     primary key (submission_id, line_number)
 );
 comment on table audit.submission_receipt is 'What the reader did with each file, accepted or rejected: the sheet(s) and row taken as the header, rows skipped and why, sheets not loaded and why.';
+
+create table if not exists audit.run_step (
+    run_id text not null,
+    step text not null,
+    started_at timestamptz not null,
+    finished_at timestamptz not null,
+    outcome text not null check (outcome in ('ok', 'failed')),
+    detail jsonb,
+    primary key (run_id, step, started_at)
+);
+comment on table audit.run_step is 'The steps of each pipeline run (chitieu run, the nightly DAG): when, how long, with what outcome (chitieu.journal).';
