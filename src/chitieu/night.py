@@ -43,6 +43,7 @@ class FileLine:
 
 @dataclass
 class GateLine:
+    run_id: str
     suite: str
     asset: str
     success: bool
@@ -258,8 +259,10 @@ def _files(conn: psycopg.Connection, start: datetime, end: datetime) -> list[Fil
         (ids,),
     ):
         loaded.setdefault(submission_id, []).append(reporter)
-    provinces = {r[0] for r in conn.execute("select province_code from reference.provinces")}
-    units = {r[0] for r in conn.execute("select unit_code from reference.units")}
+    provinces, units = set(), set()
+    if _table_exists(conn, "reference", "units"):  # seeded by the first build
+        provinces = {r[0] for r in conn.execute("select province_code from reference.provinces")}
+        units = {r[0] for r in conn.execute("select unit_code from reference.units")}
     lines = []
     for submission_id, path, outcome, rows_, errors, reporters, quarantined in rows:
         who = loaded.get(submission_id) or (reporters.split(";") if reporters else [])
@@ -275,13 +278,15 @@ def _files(conn: psycopg.Connection, start: datetime, end: datetime) -> list[Fil
 
 def _gates(conn: psycopg.Connection, start: datetime, end: datetime) -> list[GateLine]:
     gates: dict[tuple[str, str], GateLine] = {}
-    for suite, asset, expectation, kwargs, level, success, observed in conn.execute(
-        "select suite, asset, expectation, kwargs, level, success, observed"
+    if not _table_exists(conn, "audit", "validation_result"):
+        return []
+    for run_id, suite, asset, expectation, kwargs, level, success, observed in conn.execute(
+        "select run_id, suite, asset, expectation, kwargs, level, success, observed"
         " from audit.validation_result where validated_at between %s and %s"
         " order by validated_at, suite, expectation",
         (start - _SLACK, end + _SLACK),
     ):
-        gate = gates.setdefault((suite, asset), GateLine(suite, asset, True))
+        gate = gates.setdefault((suite, asset), GateLine(run_id, suite, asset, True))
         if success:
             continue
         column = kwargs.get("column") if isinstance(kwargs, dict) else None
@@ -387,14 +392,7 @@ def night_status(
         result.left_out = _left_out(conn, run_id)
         result.gates = _gates(conn, start, end)
         result.alerts = _alerts(conn, start, end)
-        gate_runs = {
-            r[0]
-            for r in conn.execute(
-                "select distinct run_id from audit.validation_result"
-                " where validated_at between %s and %s",
-                (start - _SLACK, end + _SLACK),
-            )
-        }
+        gate_runs = {gate.run_id for gate in result.gates}
         marts_yml = settings.dbt_project_dir / "models" / "marts" / "_marts__models.yml"
         published = _publication(conn, gate_runs, mart_keys(marts_yml))
         result.build_id, result.published_at, result.marts = published
