@@ -7,19 +7,15 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import Environment
 
 from chitieu.night import LOCAL_TZ, Night
+from chitieu.report.render import environment as report_environment
 
 
 def environment() -> Environment:
-    env = Environment(
-        loader=PackageLoader("chitieu.morning", "templates"),
-        autoescape=True,
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    # The notices quote cells as the clerk typed them (`-5`): no apostrophe before them.
+    env = report_environment("chitieu.morning", formula_safe=False)
     env.filters["local_time"] = local_time
     return env
 

@@ -32,14 +32,18 @@ def _finalize(value: object) -> object:
     return value
 
 
-def environment() -> Environment:
+def environment(package: str = "chitieu.report", formula_safe: bool = True) -> Environment:
+    """The Jinja environment of the brief (and of the other pages, from `package`'s
+    templates): autoescaped, strict, with the brief's filters; `formula_safe`: text a
+    spreadsheet would read as a formula gets a leading apostrophe (tables a reader may copy
+    into Excel)."""
     env = Environment(
-        loader=PackageLoader("chitieu.report", "templates"),
+        loader=PackageLoader(package, "templates"),
         autoescape=True,
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
-        finalize=_finalize,
+        finalize=_finalize if formula_safe else None,
     )
     env.filters.update(
         num=formatting.fmt_number,
