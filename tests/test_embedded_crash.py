@@ -168,7 +168,9 @@ def test_a_killed_embedded_server_comes_back_at_any_point_of_a_run(home: Home) -
         delay = fraction * (ends[phase] - starts[phase])
         returncode, output = _kill_at(home, phase, delay)
         where = f"kill {number}: {delay:.2f} s into {phase}"
-        if phase in ("ingest", "build"):  # the kill landed mid-run, which says so and stops
+        if phase in ("ingest", "build") and fraction == 0:
+            # As the phase starts, the kill lands mid-run (later ones may find a faster run
+            # done): the run stops and says so.
             assert returncode != 0, f"{where}: exit {returncode}\n{output[-2000:]}"
         up = home.chitieu("db", "up")
         assert up.returncode == 0, f"{where}\n{up.stdout}{up.stderr}\n{output[-2000:]}"
