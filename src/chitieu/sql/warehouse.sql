@@ -20,21 +20,11 @@ create table if not exists raw.submission_file (
     quarantine_path text,
     seen_at timestamptz not null default now(),
     duration_ms integer,
+    -- A rejected file's province/unit pairs, from its rows loaded before its first error
+    -- (who is told: chitieu.morning.notices), 'province/unit' joined by ';'.
+    reporters text,
     unique (path, sha256)
 );
--- The province/unit pairs of a rejected file's rows that loaded before its first error
--- (who is told, `chitieu.notices`): 'province/unit' joined by ';'.
-do $$
-begin
-    if not exists (
-        select from information_schema.columns
-        where table_schema = 'raw' and table_name = 'submission_file'
-            and column_name = 'reporters'
-    ) then
-        alter table raw.submission_file add column reporters text;
-    end if;
-end
-$$;
 -- A file's content is accepted once, whatever its path; a second accepted row is a race
 -- between two workers and fails here, so it is recorded as a duplicate instead.
 create unique index if not exists submission_file_accepted_sha256
@@ -104,18 +94,34 @@ create table if not exists audit.submission_error (
     message_vi text not null,
     message_en text not null,
     raw_value text,
+    sheet text,
     primary key (submission_id, error_number)
 );
 comment on table audit.submission_error is 'Every error of every rejected submission (row as a spreadsheet shows it, in sheet for a workbook).';
+-- Columns added since these tables were first created, added once to an older warehouse;
+-- looked up first (ALTER TABLE would lock the table against concurrent ingest workers).
 do $$
+declare
+    missing record;
 begin
-    if not exists (
-        select from information_schema.columns
-        where table_schema = 'audit' and table_name = 'submission_error'
-            and column_name = 'sheet'
-    ) then
-        alter table audit.submission_error add column sheet text;
-    end if;
+    for missing in
+        select wanted.*
+        from (values
+            ('raw', 'submission_file', 'reporters', 'text'),
+            ('audit', 'submission_error', 'sheet', 'text')
+        ) as wanted (schema_name, table_name, column_name, column_type)
+        where not exists (
+            select from information_schema.columns as found
+            where found.table_schema = wanted.schema_name
+                and found.table_name = wanted.table_name
+                and found.column_name = wanted.column_name
+        )
+    loop
+        execute format(
+            'alter table %I.%I add column %I %s',
+            missing.schema_name, missing.table_name, missing.column_name, missing.column_type
+        );
+    end loop;
 end
 $$;
 
