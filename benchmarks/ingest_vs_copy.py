@@ -81,7 +81,7 @@ def _pairs() -> tuple[list[str], list[tuple[str, str, str]], list[tuple[str, str
         for unit in sorted(reference.units):
             if indicator.may_be_reported_by(unit):
                 target = monthly if indicator.frequency == "monthly" else quarterly
-                target.append((unit, indicator.code, indicator.unit))
+                target.append((unit, indicator.code, indicator.unit_of_measure))
     return sorted(reference.provinces), monthly, quarterly
 
 

@@ -38,7 +38,7 @@ def monthly_rates() -> dict[str, tuple[str, ...]]:
     rates = sorted(
         i.code
         for i in reference.indicators.values()
-        if i.frequency == "monthly" and i.unit == "percent"
+        if i.frequency == "monthly" and i.unit_of_measure == "percent"
     )
     return {
         unit: tuple(c for c in rates if reference.indicators[c].may_be_reported_by(unit))

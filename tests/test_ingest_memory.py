@@ -192,7 +192,7 @@ def rows(draw: st.DrawFn) -> list[str]:
             lambda v: [*nd, v]
         )
     )
-    values = _often(draw, value_cells(kind.unit if kind else "count"), odd_values)
+    values = _often(draw, value_cells(kind.unit_of_measure if kind else "count"), odd_values)
     cells = [
         _often(draw, st.sampled_from(["01", "40", "79", "1", " 40 "]), st.sampled_from(PROVINCES)),
         unit,

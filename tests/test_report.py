@@ -335,8 +335,10 @@ def test_not_met_table_lists_exactly_the_not_met_targets(
     expected = _expected_not_met(demo_warehouse, province, period)
     assert expected, "pick a province and period with targets not met"
     names = dict(demo_warehouse.query("select unit_code, name_vi from reference.units"))
-    measures = dict(
-        demo_warehouse.query("select indicator_code, unit from reference.indicator_catalog")
+    units_of_measure = dict(
+        demo_warehouse.query(
+            "select indicator_code, unit_of_measure from reference.indicator_catalog"
+        )
     )
 
     shown = _table(dom, "not-met")
@@ -366,9 +368,9 @@ def test_not_met_table_lists_exactly_the_not_met_targets(
         assert a["data-period"] == want["period"]
         assert a["data-risk"] == want["risk"]
         assert cells["unit"]["text"].startswith(names[want["unit_code"]])
-        measure = measures[want["indicator_code"]]
-        if measure == "milestone":
-            assert cells["value"]["figures"][0] == fmt_value(want["value"], measure)
+        unit_of_measure = units_of_measure[want["indicator_code"]]
+        if unit_of_measure == "milestone":
+            assert cells["value"]["figures"][0] == fmt_value(want["value"], unit_of_measure)
         else:
             assert parse_vn_number(cells["value"]["figures"][0]) == _round(want["value"])
             assert parse_vn_number(cells["target"]["figures"][0]) == want["target_value"]

@@ -65,7 +65,7 @@ def test_reference_has_what_these_tests_use(reference: Reference) -> None:
         MILESTONE_SNV: "milestone",
     }
     for code, unit in units.items():
-        assert reference.indicators[code].unit == unit
+        assert reference.indicators[code].unit_of_measure == unit
     assert reference.indicators[PERCENT_ANY].reporting_units == ("*",)
     assert not reference.indicators[PERCENT_SYT].may_be_reported_by("CA")
     assert {"01", "40", "49", "51"} <= reference.provinces

@@ -123,7 +123,8 @@
         {%- endif %}
 {%- endmacro %}
 
-{#- run-operation, before a build: remember the newest submission this build can see. -#}
+{#- run-operation, before a build: remember the newest submission this build can see; a
+    schema whose state is stale is emptied first. -#}
 {% macro begin_incremental_build() %}
     {%- if not incremental_model_ids() -%}{{ return('') }}{%- endif -%}
     {%- set schema = incremental_state_schema() -%}
@@ -142,6 +143,14 @@
             select coalesce(max(submission_id), 0) from {{ source('raw', 'submission_file') }}
         );
     begin
+        -- Stale or no state: every incremental mart would be emptied and rebuilt anyway, so
+        -- start from an empty schema, whose tables dbt then creates with today's contracts
+        -- (column order, types, keys) instead of appending new columns to old tables.
+        if committed not like 'fingerprint={{ incremental_fingerprint() }} %' then
+            committed := 'no state';
+            execute format('drop schema %I cascade', '{{ schema }}');
+            execute format('create schema %I', '{{ schema }}');
+        end if;
         execute format(
             'comment on schema %I is %L',
             '{{ schema }}',

@@ -25,7 +25,7 @@
         cast(
             case
                 when
-                    ranked.indicator_unit = 'percent'
+                    ranked.indicator_unit_of_measure = 'percent'
                     and ranked.numerator is not null
                     and ranked.denominator is not null
                     then {{ rate_pct('ranked.numerator', 'ranked.denominator') }}
@@ -49,7 +49,7 @@
             {{ values_loaded }}.reported_value,
             {{ values_loaded }}.submission_id,
             {{ files }}.submitted_at,
-            {{ catalog }}.unit as indicator_unit,
+            {{ catalog }}.unit_of_measure as indicator_unit_of_measure,
             row_number() over (
                 partition by
                     {{ values_loaded }}.province_code,

@@ -6,4 +6,4 @@ select
     v.reported_value
 from {batch} as v
 inner join reference.indicator_catalog as c on v.indicator_code = c.indicator_code
-where c.unit = 'percent' and (v.reported_value < 0 or v.reported_value > 100)
+where c.unit_of_measure = 'percent' and (v.reported_value < 0 or v.reported_value > 100)

@@ -147,7 +147,7 @@ _XLSX_VALUES = ("Tử số", "Mẫu số", "Giá trị", "Ghi chú")
 class _Indicator:
     code: str
     name_vi: str
-    unit: str  # percent | count | vnd | days | rank | milestone
+    unit_of_measure: str  # percent | count | vnd | days | rank | milestone
     reporting_units: tuple[str, ...]
     frequency: str  # monthly | quarterly
 
@@ -172,7 +172,7 @@ def _load_catalog(seeds_dir: Path) -> _Catalog:
         _Indicator(
             row["indicator_code"],
             row["name_vi"],
-            row["unit"],
+            row["unit_of_measure"],
             tuple(row["reporting_units"].split(";")),
             row["frequency"],
         )
@@ -317,21 +317,21 @@ def _int_series(
     lag = province == "49"
     idx = [p.index for p in periods]
     numerator = denominator = None
-    if ind.unit == "rank":
+    if ind.unit_of_measure == "rank":
         first, last = _RANK_TREND.get(province, (rng.randint(20, 50), rng.randint(10, 40)))
         values = [round(_trend(first, last, i) + rng.uniform(-1.2, 1.2)) for i in idx]
         values = _cummin([min(63, max(1, v)) for v in values])
         denominator = 63
-    elif ind.unit == "days":
+    elif ind.unit_of_measure == "days":
         first = _DAYS_TREND.get(province, rng.randint(12, 20))
         values = _cummin(
             [max(1, round(_trend(first, first * 0.55, i) + rng.uniform(-1, 1))) for i in idx]
         )
-    elif ind.unit == "milestone":
+    elif ind.unit_of_measure == "milestone":
         by_province = _MILESTONE_FROM.get(ind.code, {})
         done_from = by_province[province] if province in by_province else rng.randint(0, 5)
         values = [int(done_from is not None and i // 3 >= done_from) for i in idx]
-    elif ind.unit == "vnd":
+    elif ind.unit_of_measure == "vnd":
         # Money paid cashless in the month, in đồng, rounded to 100.000 đồng: ~10 tỷ/million.
         scale = 9.5e9 * pop * (0.8 if lag else 1.0)
         values = [
@@ -365,7 +365,7 @@ def _int_series(
 def _series(
     seed: int, province: str, unit: str, ind: _Indicator, periods: list[_Period]
 ) -> dict[str, _Row]:
-    make = _rate_rows if ind.unit == "percent" else _int_series
+    make = _rate_rows if ind.unit_of_measure == "percent" else _int_series
     return {row.period.code: row for row in make(seed, province, unit, ind, periods)}
 
 
@@ -406,7 +406,7 @@ def _quarter_rows(
                 continue
             if rng.random() < 0.05:
                 row = replace(row, note=rng.choice(_NOTES))
-            elif ind.unit == "rank" and rng.random() < 0.5:
+            elif ind.unit_of_measure == "rank" and rng.random() < 0.5:
                 row = replace(row, note=f"Xếp thứ {row.value}/63")
             rows.append(row)
     return rows
@@ -479,11 +479,11 @@ def _milestone_text(value: int, style: _Style) -> str:
 def _text_value(row: _Row, style: _Style) -> str:
     if row.value is None:
         return ""
-    if row.indicator.unit == "percent":
+    if row.indicator.unit_of_measure == "percent":
         if style.kind == "en_csv":
             return f"{row.value:.2f}"
         return f"{row.value:.2f}".replace(".", ",") + ("%" if style.percent_sign else "")
-    if row.indicator.unit == "milestone":
+    if row.indicator.unit_of_measure == "milestone":
         return _milestone_text(int(row.value), style)
     return _text_int(int(row.value), style)
 
@@ -590,9 +590,9 @@ def _xlsx_bytes(
         else:
             period = _vi_period(row.period, style)
         value: object = row.value
-        if row.value is not None and row.indicator.unit == "percent":
+        if row.value is not None and row.indicator.unit_of_measure == "percent":
             value = round(float(row.value) / 100, 6)
-        elif row.value is not None and row.indicator.unit == "milestone" and style.words:
+        elif row.value is not None and row.indicator.unit_of_measure == "milestone" and style.words:
             value = _milestone_text(int(row.value), style)
         sheet.append(
             [
@@ -615,9 +615,9 @@ def _xlsx_bytes(
         for cell in cells[offset + 5 : offset + 7]:
             cell.number_format = "#,##0"
         value_cell = cells[offset + 7]
-        if row.indicator.unit == "percent":
+        if row.indicator.unit_of_measure == "percent":
             value_cell.number_format = "0.00%"
-        elif row.indicator.unit in ("count", "vnd"):
+        elif row.indicator.unit_of_measure in ("count", "vnd"):
             value_cell.number_format = "#,##0"
     if style.official:
         _signature(sheet, when.astimezone(VN_TZ), len(header))
@@ -705,12 +705,12 @@ class _Writer:
 def _correct(seed: int, rows: list[_Row], original: datetime) -> list[_Row]:
     """The same quarter re-sent with two or three figures revised upwards after a review."""
     rng = _rng(seed, "correction", rows[0].province, rows[0].unit, rows[0].period.code)
-    candidates = [i for i, row in enumerate(rows) if row.indicator.unit != "milestone"]
+    candidates = [i for i, row in enumerate(rows) if row.indicator.unit_of_measure != "milestone"]
     note = _CORRECTION_NOTE.format(original)
     out = list(rows)
     for i in rng.sample(candidates, k=min(len(candidates), rng.randint(2, 3))):
         row = rows[i]
-        if row.indicator.unit == "percent":
+        if row.indicator.unit_of_measure == "percent":
             rate = (
                 row.value
                 if row.denominator is None
@@ -723,11 +723,11 @@ def _correct(seed: int, rows: list[_Row], original: datetime) -> list[_Row]:
                 numerator = min(row.denominator, round(rate * row.denominator / 100))
                 value = None if row.value is None else round(100 * numerator / row.denominator, 2)
                 out[i] = replace(row, numerator=numerator, value=value, note=note)
-        elif row.indicator.unit in ("rank", "days"):
+        elif row.indicator.unit_of_measure in ("rank", "days"):
             out[i] = replace(row, value=max(1, int(row.value or 1) - 1), note=note)
         else:
             value = round(int(row.value or 0) * rng.uniform(1.03, 1.1))
-            if row.indicator.unit == "vnd":
+            if row.indicator.unit_of_measure == "vnd":
                 value = round(value / 1e5) * 100_000
             numerator = row.numerator
             if numerator is not None and row.denominator is not None:
@@ -826,7 +826,7 @@ def _write_broken(
     typo = next(i for i, r in enumerate(rows) if r.indicator.code == "EID_L2_ACTIVATION_RATE")
     rows[typo] = replace(rows[typo], indicator=replace(rows[typo].indicator, code="EID_LV2_RATE"))
     over = next(
-        i for i, r in enumerate(rows) if r.indicator.unit == "percent" and i != typo and i > 3
+        i for i, r in enumerate(rows) if r.indicator.unit_of_measure == "percent" and i != typo and i > 3
     )
     rows[over] = replace(rows[over], numerator=None, denominator=None, value=120.0)
     out.write(
@@ -846,7 +846,7 @@ def _write_broken(
     # A row pasted twice (with another figure), and numerator and denominator swapped.
     rows = rows_of("48", "BHXH", (2024, 4))
     fractions = [
-        i for i, r in enumerate(rows) if r.indicator.unit == "percent" and r.numerator is not None
+        i for i, r in enumerate(rows) if r.indicator.unit_of_measure == "percent" and r.numerator is not None
     ]
     if fractions:
         swap = fractions[len(fractions) // 2]
@@ -856,7 +856,7 @@ def _write_broken(
             row, numerator=row.denominator + max(1, row.denominator // 20), value=None
         )
     else:
-        swap = next(i for i, r in enumerate(rows) if r.indicator.unit == "percent")
+        swap = next(i for i, r in enumerate(rows) if r.indicator.unit_of_measure == "percent")
         rows[swap] = replace(rows[swap], numerator=1_530, denominator=1_350, value=None)
     again = rows[1 if swap == 0 else 0]
     rows.append(replace(again, note="Dòng nhập trùng"))

@@ -135,7 +135,7 @@ def _row(data: Dataset, province: str, unit: str, ind: Indicator, period: str, i
     series = _series(data.seed, province, unit, ind.code)
     progress = series.progress(index)
     noise = _rng(data.seed, province, unit, ind.code, period)
-    if ind.unit == "percent":
+    if ind.unit_of_measure == "percent":
         rate = series.low + (series.high - series.low) * progress + noise.gauss(0, 0.7)
         rate = min(100.0, max(0.0, rate))
         denominator = max(1, round((300 + 200_000 * series.size) * noise.uniform(0.9, 1.1)))
@@ -145,15 +145,15 @@ def _row(data: Dataset, province: str, unit: str, ind: Indicator, period: str, i
             return Row(province, unit, period, ind.code, None, None, value)
         return Row(province, unit, period, ind.code, numerator, denominator,
                    value if series.mode == "all" else None)  # fmt: skip
-    if ind.unit == "rank":
+    if ind.unit_of_measure == "rank":
         rank = round(60 - (30 + 28 * series.size) * progress + noise.uniform(-1, 1))
         return Row(province, unit, period, ind.code, None, 63, min(63, max(1, rank)))
-    if ind.unit == "milestone":
+    if ind.unit_of_measure == "milestone":
         return Row(province, unit, period, ind.code, None, None, int(progress > 0.5))
-    if ind.unit == "days":
+    if ind.unit_of_measure == "days":
         days = round(8 + (6 + 8 * series.size) * (1 - progress) + noise.uniform(-0.5, 0.5))
         return Row(province, unit, period, ind.code, None, None, max(1, days))
-    if ind.unit == "vnd":  # money paid cashless in the period, rounded to 100.000 đồng
+    if ind.unit_of_measure == "vnd":  # money paid cashless in the period, rounded to 100.000 đồng
         amount = (2e9 + 2.8e10 * series.size) * (0.2 + progress) * noise.uniform(0.94, 1.06)
         return Row(province, unit, period, ind.code, None, None, round(amount / 1e5) * 100_000)
     whole = 30 + round(5_000 * series.size)  # a count that grows towards a whole

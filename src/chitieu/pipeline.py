@@ -169,10 +169,11 @@ def begin_marts_build(
 def finish_marts_build(
     settings: Settings, url: str, build_id: str | None = None, months: Months | None = None
 ) -> str:
-    """After every model and test succeeded: commit the incremental state and stamp the
-    build (not yet validated: the gates come next)."""
+    """After every model and test succeeded: declare the marts' keys (macros/keys.sql),
+    commit the incremental state and stamp the build (not yet validated: the gates come
+    next)."""
     dbt = marts_dbt_context(settings, url, months)
-    run_dbt(settings, url, ["run-operation", "commit_incremental_build"], dbt.vars, dbt.role)
+    run_dbt(settings, url, ["run-operation", "finish_marts_build"], dbt.vars, dbt.role)
     build_id = build_id or uuid.uuid4().hex[:12]
     stamp_build(url, build_id)
     return build_id

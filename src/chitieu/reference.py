@@ -15,7 +15,7 @@ from pathlib import Path
 @dataclass(frozen=True)
 class Indicator:
     code: str
-    unit: str  # percent | count | vnd | days | rank | milestone
+    unit_of_measure: str  # percent | count | vnd | days | rank | milestone
     direction: str
     reporting_units: tuple[str, ...]  # ("*",) means any unit
     frequency: str
@@ -41,7 +41,7 @@ def load_reference(seeds_dir: Path) -> Reference:
     indicators = {
         row["indicator_code"]: Indicator(
             code=row["indicator_code"],
-            unit=row["unit"],
+            unit_of_measure=row["unit_of_measure"],
             direction=row["direction"],
             reporting_units=tuple(row["reporting_units"].split(";")),
             frequency=row["frequency"],

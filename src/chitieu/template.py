@@ -76,7 +76,7 @@ _VALUE_FORMAT = {
     "rank": "0",
     "milestone": "@",
 }
-# Which of numerator/denominator a kind may carry (contract, "Values").
+# Which of numerator/denominator a unit of measure may carry (contract, "Values").
 _FRACTION = {
     "percent": ("Tử số", "Mẫu số"),
     "count": ("Tử số", "Mẫu số"),
@@ -91,7 +91,7 @@ _FRACTION = {
 class TemplateRow:
     indicator_code: str
     name_vi: str
-    kind: str  # the catalog's unit: percent | count | vnd | days | rank | milestone
+    unit_of_measure: str  # percent | count | vnd | days | rank | milestone
 
 
 # --- inputs ------------------------------------------------------------------------------
@@ -151,7 +151,7 @@ def template_rows(
             f"template for {period.code} would be empty. {unit} reports {hints}; "
             "or pass --all-indicators"
         )
-    return [TemplateRow(i.code, names.get(i.code, ""), i.unit) for i in chosen]
+    return [TemplateRow(i.code, names.get(i.code, ""), i.unit_of_measure) for i in chosen]
 
 
 def default_path(settings: Settings, unit: str, period: Period) -> Path:
@@ -250,7 +250,7 @@ def _fill_row(
         "Kỳ báo cáo": period.code,
         "Mã chỉ tiêu": row.indicator_code,
         "Tên chỉ tiêu": row.name_vi,
-        "Đơn vị tính": _UNIT_LABEL.get(row.kind, row.kind),
+        "Đơn vị tính": _UNIT_LABEL.get(row.unit_of_measure, row.unit_of_measure),
     }
     for header, value in values.items():
         cell = sheet.cell(row=number, column=_COL[header], value=value)
@@ -263,14 +263,14 @@ def _fill_row(
 
     for header in ("Tử số", "Mẫu số"):
         cell = sheet.cell(row=number, column=_COL[header])
-        if header in _FRACTION.get(row.kind, ()):
+        if header in _FRACTION.get(row.unit_of_measure, ()):
             cell.number_format = "#,##0"
             rules[_FRACTION_RULE[header]].add(cell.coordinate)
         else:
-            cell.fill = unused  # the contract gives this kind no such figure
+            cell.fill = unused  # the contract gives this unit of measure no such figure
     value = sheet.cell(row=number, column=_COL["Giá trị"])
-    value.number_format = _VALUE_FORMAT.get(row.kind, "General")
-    rules[_VALUE_RULE.get(row.kind, "whole_0")].add(value.coordinate)
+    value.number_format = _VALUE_FORMAT.get(row.unit_of_measure, "General")
+    rules[_VALUE_RULE.get(row.unit_of_measure, "whole_0")].add(value.coordinate)
     sheet.cell(row=number, column=_COL["Ghi chú"]).number_format = "@"
 
 

@@ -28,7 +28,7 @@ final as (
         catalog.indicator_code,
         catalog.name_vi,
         catalog.name_en,
-        catalog.unit as unit_of_measure,
+        catalog.unit_of_measure,
         catalog.direction,
         catalog.reporting_units,
         catalog.frequency,

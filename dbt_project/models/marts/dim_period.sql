@@ -25,7 +25,7 @@ numbered as (
 
 ),
 
-final as (
+named as (
 
     select
         period,
@@ -52,9 +52,30 @@ final as (
             when 'half_year' then 'H' || period_number || ' ' || period_year
             else period_year::text
         end as name_en,
-        period_end + {{ var('due_days') | int }} as due_date
+        period_end + {{ var('due_days') | int }} as due_date,
+        -- Sorts in time: the month, quarter, half or year starting in the same month order
+        -- month < quarter < half_year < year (2024031 = March 2024, 2024012 = Q1 2024).
+        (
+            (period_year * 100 + extract(month from period_start)::int) * 10
+            + case period_type
+                when 'month' then 1
+                when 'quarter' then 2
+                when 'half_year' then 3
+                else 4
+            end
+        ) as sort_key
 
     from numbered
+
+),
+
+-- The label sorts in time as text too: the canonical period first, then its name.
+final as (
+
+    select
+        *,
+        period || ' · ' || name_vi as label
+    from named
 
 )
 

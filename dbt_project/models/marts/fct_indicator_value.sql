@@ -1,10 +1,9 @@
+{#- The primary key (contract) begins with the unique_key's columns: it is the index of
+    delete+insert's delete. -#}
 {{
     config(
         materialized='incremental',
         unique_key=['province_code', 'unit_code', 'indicator_code', 'period'],
-        indexes=[
-            {'columns': ['province_code', 'unit_code', 'indicator_code', 'period'], 'unique': true},
-        ],
     )
 }}
 
@@ -43,7 +42,7 @@ current_values as (
 
 ),
 
-final as (
+coded as (
 
     select
         province_code,
@@ -61,6 +60,12 @@ final as (
         first_submitted_at
 
     from current_values
+
+),
+
+final as (
+
+    {{ select_labelled('coded', ['province', 'unit', 'indicator', 'period']) }}
 
 )
 

@@ -53,7 +53,7 @@ lineage as (
 
 ),
 
-final as (
+coded as (
 
     select
         lineage.province_code,
@@ -77,6 +77,12 @@ final as (
             lineage.member_province_code = facts.province_code
             and (lineage.follows_after is null or lineage.follows_after < facts.period_end)
             and (lineage.member_until is null or lineage.member_until >= facts.period_end)
+
+),
+
+final as (
+
+    {{ select_labelled('coded', ['province', 'unit', 'indicator', 'period']) }}
 
 )
 

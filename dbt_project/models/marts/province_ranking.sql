@@ -1,8 +1,9 @@
+{#- The primary key (contract) begins with the unique_key's columns: it is the index of
+    delete+insert's delete. -#}
 {{
     config(
         materialized='incremental',
         unique_key=['indicator_code', 'period'],
-        indexes=[{'columns': ['indicator_code', 'period']}],
     )
 }}
 
@@ -170,7 +171,7 @@ scored as (
 
 ),
 
-final as (
+coded as (
 
     select
         indicator_code,
@@ -189,6 +190,12 @@ final as (
         count(*) over (partition by indicator_code, period) as provinces_ranked
 
     from scored
+
+),
+
+final as (
+
+    {{ select_labelled('coded', ['province', 'indicator', 'period']) }}
 
 )
 

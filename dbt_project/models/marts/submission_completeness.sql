@@ -1,10 +1,9 @@
+{#- The primary key (contract) begins with the unique_key's columns: it is the index of
+    delete+insert's delete. -#}
 {{
     config(
         materialized='incremental',
         unique_key=['province_code', 'unit_code', 'indicator_code', 'period'],
-        indexes=[
-            {'columns': ['province_code', 'unit_code', 'indicator_code', 'period'], 'unique': true},
-        ],
     )
 }}
 
@@ -201,7 +200,7 @@ expected_reports as (
 
 ),
 
-final as (
+coded as (
 
     select
         expected_reports.province_code,
@@ -233,6 +232,12 @@ final as (
             and expected_reports.unit_code = reported_facts.unit_code
             and expected_reports.indicator_code = reported_facts.indicator_code
             and expected_reports.period = reported_facts.period
+
+),
+
+final as (
+
+    {{ select_labelled('coded', ['province', 'unit', 'indicator', 'period']) }}
 
 )
 

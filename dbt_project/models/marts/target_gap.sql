@@ -1,8 +1,9 @@
+{#- The primary key (contract) begins with the unique_key's columns: it is the index of
+    delete+insert's delete. -#}
 {{
     config(
         materialized='incremental',
         unique_key=['province_code', 'unit_code', 'indicator_code', 'period'],
-        indexes=[{'columns': ['province_code', 'unit_code', 'indicator_code', 'period']}],
     )
 }}
 
@@ -102,7 +103,7 @@ judged as (
 
 ),
 
-final as (
+coded as (
 
     select
         province_code,
@@ -138,6 +139,12 @@ final as (
         submission_id
 
     from judged
+
+),
+
+final as (
+
+    {{ select_labelled('coded', ['province', 'unit', 'indicator', 'period']) }}
 
 )
 

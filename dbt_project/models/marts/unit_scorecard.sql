@@ -1,8 +1,9 @@
+{#- The primary key (contract) begins with the unique_key's columns: it is the index of
+    delete+insert's delete. -#}
 {{
     config(
         materialized='incremental',
         unique_key=['province_code', 'period'],
-        indexes=[{'columns': ['province_code', 'period']}],
     )
 }}
 
@@ -82,7 +83,7 @@ scored as (
 
 ),
 
-final as (
+coded as (
 
     select
         province_code,
@@ -108,6 +109,12 @@ final as (
         count(met_share) over (partition by province_code, period) as units_ranked
 
     from scored
+
+),
+
+final as (
+
+    {{ select_labelled('coded', ['province', 'unit', 'period']) }}
 
 )
 

@@ -26,7 +26,7 @@ from facts
 inner join catalog
     on facts.indicator_code = catalog.indicator_code
 where
-    catalog.unit = 'percent'
+    catalog.unit_of_measure = 'percent'
     and (
         facts.value not between 0 and 100
         or (

@@ -291,7 +291,7 @@ class RowChecker:
         if not (province and period and unit_indicator):
             return None
         unit, indicator = unit_indicator  # type: ignore[misc]
-        kind = indicator.unit
+        unit_of_measure = indicator.unit_of_measure
 
         # numerator and denominator: empty or plain digits (COPY reads "007" as 7, as int()
         # does); the rules every unit shares.
@@ -306,11 +306,11 @@ class RowChecker:
             denominator = int(d)
             if not denominator:
                 return None
-            if numerator is not None and numerator > denominator and kind != "rank":
+            if numerator is not None and numerator > denominator and unit_of_measure != "rank":
                 return None
 
         value: str  # as COPY reads it into a numeric: "064.50" is 64.50, as Decimal reads it
-        if kind == "percent":
+        if unit_of_measure == "percent":
             if (numerator is None) != (denominator is None):
                 return None
             if v:
@@ -342,12 +342,12 @@ class RowChecker:
                 return None
             else:
                 value = NULL
-        elif kind == "rank":
+        elif unit_of_measure == "rank":
             rank = _integer(v)
             if not rank or (denominator is not None and rank > denominator):
                 return None
             value = v
-        elif kind == "milestone":
+        elif unit_of_measure == "milestone":
             done = self._milestones.get(v)
             if done is None:
                 done = self._cached(self._milestones, self._milestone, v)

@@ -341,7 +341,7 @@ class Validator:
             and denominator is not None
             and denominator > 0
             and numerator > denominator
-            and indicator.unit != "rank"
+            and indicator.unit_of_measure != "rank"
         ):
             errors.add(
                 "numerator_gt_denominator",
@@ -354,7 +354,7 @@ class Validator:
             "percent": self._percent_value,
             "rank": self._rank_value,
             "milestone": self._milestone_value,
-        }.get(indicator.unit, self._count_value)
+        }.get(indicator.unit_of_measure, self._count_value)
         value = check(raw, numerator, denominator, value_is_percent, errors)
         return numerator, denominator, value
 

@@ -82,12 +82,14 @@ def _clip(
 def trend_chart(trend: Trend) -> Markup:
     """The unit's values of the indicator, the target, and the projection to the deadline."""
     row = trend.target
-    measure = row.indicator.measure
+    unit_of_measure = row.indicator.unit_of_measure
     points = trend.points
     values = [float(p.value) for p in points] + [float(row.target_value)]
     if row.projected_value is not None:
         values.append(float(row.projected_value))
-    top = 100.0 if measure == "percent" and max(values) <= 100 else _nice_ceiling(max(values))
+    top = (
+        100.0 if unit_of_measure == "percent" and max(values) <= 100 else _nice_ceiling(max(values))
+    )
     bottom = 0.0 if min(values) >= 0 else -_nice_ceiling(-min(values))
     first = min([p.period.end for p in points] or [row.period.end])
     last = max(row.deadline, row.period.end)
@@ -111,7 +113,7 @@ def trend_chart(trend: Trend) -> Markup:
             f'<line x1="{x0}" y1="{_num(yy)}" x2="{x1}" y2="{_num(yy)}" stroke="{GRID}" '
             f'stroke-width="0.6"/>'
         )
-        label = fmt_number(v, 0) + ("%" if measure == "percent" else "")
+        label = fmt_number(v, 0) + ("%" if unit_of_measure == "percent" else "")
         parts.append(_text(x0 - 3, yy + 3, label, "end", class_="tick"))
     # x axis: month ticks.
     parts.append(
@@ -144,7 +146,7 @@ def trend_chart(trend: Trend) -> Markup:
         _text(
             x0 + 3,
             target_y,
-            "Chỉ tiêu " + fmt_value(row.target_value, measure),
+            "Chỉ tiêu " + fmt_value(row.target_value, unit_of_measure),
             "start",
             class_="label",
             fill=TARGET,
@@ -179,7 +181,7 @@ def trend_chart(trend: Trend) -> Markup:
             _text(
                 x(lastp.period.end) - 3,
                 ly,
-                fmt_value(lastp.value, measure),
+                fmt_value(lastp.value, unit_of_measure),
                 "end",
                 class_="label",
                 fill=ACTUAL,
@@ -198,7 +200,7 @@ def trend_chart(trend: Trend) -> Markup:
             _text(
                 xd + 6,
                 ly + 9,
-                fmt_value(row.projected_value, measure),
+                fmt_value(row.projected_value, unit_of_measure),
                 "start",
                 class_="label",
                 fill=PROJECTION,
@@ -206,8 +208,8 @@ def trend_chart(trend: Trend) -> Markup:
         )
     description = (
         f"{row.unit.name_vi}: {row.indicator.name_vi}; "
-        f"{len(points)} kỳ báo cáo, chỉ tiêu {fmt_value(row.target_value, measure)}, "
-        f"dự báo đến {fmt_date(row.deadline)}: {fmt_value(row.projected_value, measure)}"
+        f"{len(points)} kỳ báo cáo, chỉ tiêu {fmt_value(row.target_value, unit_of_measure)}, "
+        f"dự báo đến {fmt_date(row.deadline)}: {fmt_value(row.projected_value, unit_of_measure)}"
     )
     return Markup(
         f'<svg class="trend" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '

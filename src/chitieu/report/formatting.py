@@ -125,66 +125,66 @@ def period_short(period: Period) -> str:
     return str(year)
 
 
-# --- values by unit of measure -------------------------------------------------------------
+# --- values by unit of measure ---------------------------------------------------------
 
 
 def fmt_value(
-    value: Number | None, measure: str, denominator: Number | None = None, decimals: int = 2
+    value: Number | None, unit_of_measure: str, denominator: Number | None = None, decimals: int = 2
 ) -> str:
     """An indicator's value in its unit: rate, count (`20/42`), money, days, rank, milestone."""
     if value is None:
         return "—"
-    if measure == "percent":
+    if unit_of_measure == "percent":
         return fmt_percent(value, decimals)
-    if measure == "vnd":
+    if unit_of_measure == "vnd":
         return fmt_vnd(value)
-    if measure == "days":
+    if unit_of_measure == "days":
         return fmt_number(value, 1) + " ngày"
-    if measure == "rank":
+    if unit_of_measure == "rank":
         out = "thứ " + fmt_number(value, 0)
         return out + ("/" + fmt_number(denominator, 0) if denominator else "")
-    if measure == "milestone":
+    if unit_of_measure == "milestone":
         return "Đã hoàn thành" if _decimal(value) >= 1 else "Chưa hoàn thành"
     out = fmt_number(value, decimals)
     return out + ("/" + fmt_number(denominator, 0) if denominator else "")
 
 
-def fmt_target(target: Number, comparator: str, measure: str) -> str:
+def fmt_target(target: Number, comparator: str, unit_of_measure: str) -> str:
     """`100%`, `≤ 10 ngày`, `thứ 30 trở lên`, `Hoàn thành`."""
-    if measure == "milestone":
+    if unit_of_measure == "milestone":
         return "Hoàn thành"
-    if measure == "rank":
+    if unit_of_measure == "rank":
         return f"thứ {fmt_number(target, 0)} trở lên" if comparator == "<=" else fmt_number(target)
-    text = fmt_value(target, measure)
+    text = fmt_value(target, unit_of_measure)
     return ("≤ " + text) if comparator == "<=" else text
 
 
-def fmt_gap(gap: Number | None, measure: str, comparator: str) -> str:
+def fmt_gap(gap: Number | None, unit_of_measure: str, comparator: str) -> str:
     """How far short, in the indicator's unit: `90 điểm %`, `3 ngày`, `5 bậc`, `12`."""
     if gap is None:
         return "—"
-    if measure == "percent":
+    if unit_of_measure == "percent":
         return fmt_number(gap) + " điểm" + NBSP + "%"
-    if measure == "milestone":
+    if unit_of_measure == "milestone":
         return "chưa hoàn thành"
-    if measure == "rank":
+    if unit_of_measure == "rank":
         return fmt_number(gap, 0) + " bậc"
-    if measure == "days":
+    if unit_of_measure == "days":
         return fmt_number(gap, 1) + " ngày"
-    if measure == "vnd":
+    if unit_of_measure == "vnd":
         return fmt_vnd(gap)
     return fmt_number(gap)
 
 
-def gap_phrase(gap: Number | None, measure: str, comparator: str) -> str:
+def gap_phrase(gap: Number | None, unit_of_measure: str, comparator: str) -> str:
     """The words before the gap, as the meeting reports put them: `còn thiếu 90 điểm %`."""
     if gap is None:
         return "chưa xác định được khoảng cách"
-    if measure == "milestone":
+    if unit_of_measure == "milestone":
         return "chưa hoàn thành"
     if comparator == "<=":
-        return "còn vượt " + fmt_gap(gap, measure, comparator)
-    return "còn thiếu " + fmt_gap(gap, measure, comparator)
+        return "còn vượt " + fmt_gap(gap, unit_of_measure, comparator)
+    return "còn thiếu " + fmt_gap(gap, unit_of_measure, comparator)
 
 
 RISK_LABELS: dict[str, tuple[str, str]] = {

@@ -68,7 +68,7 @@ _FREQUENCY_TYPE = {
     "yearly": "year",
 }
 # Indicators shown as "key figures" rather than against a rate target.
-KEY_FIGURE_MEASURES = ("count", "vnd", "rank", "days", "milestone")
+KEY_FIGURE_UNITS_OF_MEASURE = ("count", "vnd", "rank", "days", "milestone")
 
 
 class ReportError(DataError):
@@ -84,7 +84,7 @@ class Indicator:
     code: str
     name_vi: str
     name_en: str
-    measure: str  # percent | count | vnd | days | rank | milestone
+    unit_of_measure: str  # percent | count | vnd | days | rank | milestone
     direction: str
     reporting_units: tuple[str, ...]
     frequency: str
@@ -407,14 +407,12 @@ def _load_names(conn: psycopg.Connection) -> _Names:
         unit_rows = _rows(conn, f"select * from {MARTS}.dim_unit", {})  # noqa: S608 (schema constants)
     else:
         unit_rows = _rows(conn, f"select * from {REFERENCE}.units", {})  # noqa: S608 (schema constants)
-    if _exists(conn, f"{MARTS}.dim_indicator"):
-        ind_rows = _rows(
-            conn,
-            f"select *, unit_of_measure as measure from {MARTS}.dim_indicator",  # noqa: S608 (schema constants)
-            {},
-        )
-    else:
-        ind_rows = _rows(conn, f"select *, unit as measure from {REFERENCE}.indicator_catalog", {})  # noqa: S608 (schema constants)
+    ind_table = (
+        f"{MARTS}.dim_indicator"
+        if _exists(conn, f"{MARTS}.dim_indicator")
+        else f"{REFERENCE}.indicator_catalog"
+    )
+    ind_rows = _rows(conn, f"select * from {ind_table}", {})  # noqa: S608 (schema constants)
     prov_table = (
         f"{MARTS}.dim_province"
         if _exists(conn, f"{MARTS}.dim_province")
@@ -433,7 +431,7 @@ def _load_names(conn: psycopg.Connection) -> _Names:
                 r["indicator_code"],
                 r["name_vi"],
                 r["name_en"],
-                r["measure"],
+                r["unit_of_measure"],
                 r["direction"],
                 tuple((r["reporting_units"] or "*").split(";")),
                 r["frequency"],
@@ -831,7 +829,11 @@ def _facts_up_to(
 def _key_figures(
     conn: psycopg.Connection, names: _Names, province: str, period: Period
 ) -> list[KeyFigure]:
-    codes = [i.code for i in names.indicators.values() if i.measure in KEY_FIGURE_MEASURES]
+    codes = [
+        i.code
+        for i in names.indicators.values()
+        if i.unit_of_measure in KEY_FIGURE_UNITS_OF_MEASURE
+    ]
     facts = _facts_up_to(conn, province, period, codes)
     by_indicator: dict[str, list[dict]] = defaultdict(list)
     for f in facts:
