@@ -61,7 +61,9 @@ def _column(sheet: Worksheet, header: str) -> list[object]:
 
 
 def _kind(reference: Reference, sheet: Worksheet, row: int) -> str:
-    return reference.indicators[str(sheet.cell(row=row, column=COL["Mã chỉ tiêu"]).value)].unit_of_measure
+    return reference.indicators[
+        str(sheet.cell(row=row, column=COL["Mã chỉ tiêu"]).value)
+    ].unit_of_measure
 
 
 def fill(path: Path, reference: Reference, province: object = "40") -> Path:

@@ -57,6 +57,32 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 1 if found.needs_attention else 0
 
 
+def cmd_metrics(args: argparse.Namespace) -> int:
+    import csv
+
+    from chitieu import db
+    from chitieu.metrics import metrics_sql, query_metrics
+
+    settings = load_settings()
+    url = db.warehouse_url(settings)
+    where = [
+        *args.where,
+        *(
+            [f"{{{{ Dimension('period__period_type') }}}} = '{args.period_type}'"]
+            if args.period_type
+            else []
+        ),
+    ]
+    if args.sql:
+        print(metrics_sql(settings, url, args.metric, args.by, where, args.order))
+        return 0
+    result = query_metrics(settings, url, args.metric, args.by, where, args.order)
+    writer = csv.writer(sys.stdout)
+    writer.writerow(result.columns)
+    writer.writerows(result.rows)
+    return 0
+
+
 def cmd_db(args: argparse.Namespace) -> int:
     from chitieu import db
 
@@ -441,6 +467,40 @@ def parser() -> argparse.ArgumentParser:
         "--out", metavar="DIR", help="folder to write to (default: $CHITIEU_HOME/reports)"
     )
     report.set_defaults(func=cmd_report)
+
+    metrics = sub.add_parser(
+        "metrics",
+        help="query the semantic layer's metrics over the published marts (MetricFlow)",
+        description="Queries the metrics defined once in dbt's semantic layer "
+        "(dbt_project/models/semantic) over the published marts and prints CSV. Metrics: "
+        "targets_met_share, targets_met, targets_applicable, targets_at_risk, average_gap_pp, "
+        "completeness_pct, on_time_rate_pct, reports_expected, reports_submitted, "
+        "reports_on_time. Group by province__name_vi, unit__name_vi, indicator__name_en, "
+        "indicator__unit_of_measure, period__label, metric_time__month|quarter|year, ... "
+        "Example: chitieu metrics targets_met_share --by unit__name_vi "
+        "--by metric_time__quarter --period-type month --order metric_time__quarter",
+    )
+    metrics.add_argument("metric", nargs="+", help="metric names")
+    metrics.add_argument(
+        "--by", action="append", default=[], metavar="DIMENSION", help="group by (repeatable)"
+    )
+    metrics.add_argument(
+        "--where",
+        action="append",
+        default=[],
+        metavar="FILTER",
+        help="MetricFlow filter, e.g. \"{{ Dimension('province__name_vi') }} = 'Nghệ An'\"",
+    )
+    metrics.add_argument(
+        "--period-type",
+        choices=["month", "quarter", "half_year", "year"],
+        help="only the reports of this period type (months, quarters... share each mart)",
+    )
+    metrics.add_argument(
+        "--order", action="append", default=[], metavar="NAME", help="order by (- for desc)"
+    )
+    metrics.add_argument("--sql", action="store_true", help="print MetricFlow's SQL, run nothing")
+    metrics.set_defaults(func=cmd_metrics)
 
     airflow = sub.add_parser(
         "airflow",

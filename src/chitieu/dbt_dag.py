@@ -1,7 +1,7 @@
 """The marts build as an Airflow task group rendered by astronomer-cosmos.
 
-One task per dbt model of `intermediate` and `marts`, each running `dbt build` of its model
-(the model, then its tests), and one task per test that reads several models, after all of
+One task per dbt model of `intermediate`, `marts` and `semantic`, each running `dbt build` of
+its model (the model, then its tests), and one task per test that reads several models, after all of
 them. The graph comes from the manifest compiled ahead of time (chitieu.manifest), so the DAG
 file parses in milliseconds without dbt. Every task runs dbt in-process (dbtRunner) with the
 project's profiles.yml and exactly the connection, role and vars `chitieu build` uses
@@ -20,7 +20,7 @@ from chitieu.config import load_settings
 from chitieu.manifest import manifest_path
 
 GROUP_ID = "dbt_marts"
-SELECT = ["path:models/intermediate", "path:models/marts"]
+SELECT = ["path:models/intermediate", "path:models/marts", "path:models/semantic"]
 
 
 class ManifestMissing(RuntimeError):

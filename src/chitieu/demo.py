@@ -826,7 +826,9 @@ def _write_broken(
     typo = next(i for i, r in enumerate(rows) if r.indicator.code == "EID_L2_ACTIVATION_RATE")
     rows[typo] = replace(rows[typo], indicator=replace(rows[typo].indicator, code="EID_LV2_RATE"))
     over = next(
-        i for i, r in enumerate(rows) if r.indicator.unit_of_measure == "percent" and i != typo and i > 3
+        i
+        for i, r in enumerate(rows)
+        if r.indicator.unit_of_measure == "percent" and i != typo and i > 3
     )
     rows[over] = replace(rows[over], numerator=None, denominator=None, value=120.0)
     out.write(
@@ -846,7 +848,9 @@ def _write_broken(
     # A row pasted twice (with another figure), and numerator and denominator swapped.
     rows = rows_of("48", "BHXH", (2024, 4))
     fractions = [
-        i for i, r in enumerate(rows) if r.indicator.unit_of_measure == "percent" and r.numerator is not None
+        i
+        for i, r in enumerate(rows)
+        if r.indicator.unit_of_measure == "percent" and r.numerator is not None
     ]
     if fractions:
         swap = fractions[len(fractions) // 2]

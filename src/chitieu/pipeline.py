@@ -179,8 +179,9 @@ def finish_marts_build(
     return build_id
 
 
-# What the marts build runs: the intermediate views and the candidate marts.
-_MARTS_SELECTION = ("--select", "intermediate", "marts")
+# What the marts build runs: the intermediate views, the candidate marts and the semantic
+# layer's time spine.
+_MARTS_SELECTION = ("--select", "intermediate", "marts", "semantic")
 
 
 def run_marts_models(

@@ -26,6 +26,15 @@ _SPARE = "marts_rotating"  # only exists inside the publishing transaction
 # already published does nothing (a second rotation would publish an older build).
 BUILD_INFO = "build_info"
 _PUBLISH_LOCK = 6_008
+# docs/marts-contract.md, `marts.build_info`; BI tools show these as descriptions.
+_BUILD_INFO_COMMENTS: dict[str | None, str] = {
+    None: "The build these marts hold (one row): when it was built and when it passed the "
+    "quality gates.",
+    "build_id": "Identifier of the build (the run that built it).",
+    "built_at": "When the build's models were built.",
+    "validated_at": "When the build passed the quality gates (NULL: not yet validated; only a "
+    "validated build is published).",
+}
 
 
 class PublishError(DataError):
@@ -75,15 +84,13 @@ def stamp_build(url: str, build_id: str) -> None:
                 " default now(), validated_at timestamptz)"
             ).format(table)
         )
-        conn.execute(
-            sql.SQL("comment on table {} is {}").format(
-                table,
-                sql.Literal(
-                    "The build these marts hold: when it was built and when it passed "
-                    "the quality gates."
-                ),
+        for column, comment in _BUILD_INFO_COMMENTS.items():
+            target = (
+                sql.SQL("table {}").format(table)
+                if column is None
+                else (sql.SQL("column {}").format(sql.Identifier(CANDIDATE, BUILD_INFO, column)))
             )
-        )
+            conn.execute(sql.SQL("comment on {} is {}").format(target, sql.Literal(comment)))
         conn.execute(sql.SQL("insert into {} (build_id) values (%s)").format(table), (build_id,))
 
 

@@ -131,8 +131,32 @@ def _parsed_manifest(settings: Settings, env: dict[str, str], dbt_vars: dict[str
             raise_for_failure(result, ["parse"])
         manifest = result.result
         _manifests.clear()  # one project at a time: a manifest is megabytes
+        _foreign_key_targets.clear()
         _manifests[key] = manifest
+        _foreign_key_targets[key] = _constraint_targets(manifest)
+    _restore_constraint_targets(manifest, _foreign_key_targets[key])
     return manifest
+
+
+_foreign_key_targets: dict[str, dict[tuple[str, int], str]] = {}
+
+
+def _constraint_targets(manifest: Any) -> dict[tuple[str, int], str]:
+    """The `to` of every model-level constraint (`ref('dim_unit')`), as parsed."""
+    return {
+        (unique_id, index): constraint.to
+        for unique_id, node in manifest.nodes.items()
+        for index, constraint in enumerate(getattr(node, "constraints", None) or [])
+        if getattr(constraint, "to", None)
+    }
+
+
+def _restore_constraint_targets(manifest: Any, targets: dict[tuple[str, int], str]) -> None:
+    """dbt's compilation renders a foreign key's `to` in place (`ref('dim_unit')` becomes
+    the relation's name) and refuses that rendered form when the same manifest is compiled
+    again: put the parsed form back before each invocation that reuses the manifest."""
+    for (unique_id, index), target in targets.items():
+        manifest.nodes[unique_id].constraints[index].to = target
 
 
 def raise_for_failure(result: Any, what: Sequence[str]) -> None:
