@@ -188,7 +188,7 @@ def test_average_gap_in_points_by_indicator(demo_warehouse: Warehouse, bi_login:
         ("province__name_vi", "province_code", "provinces", "name_vi"),
         ("unit__name_en", "unit_code", "units", "name_en"),
         ("indicator__name_en", "indicator_code", "indicator_catalog", "name_en"),
-        ("period__label", "period", None, None),
+        ("period__period_label", "period", None, None),
     ],
 )
 def test_metrics_equal_an_independent_count(
@@ -218,7 +218,7 @@ def test_metrics_equal_an_independent_count(
         }
 
     result = query_metrics(demo_warehouse.settings, demo_warehouse.url, [metric], [group_by])
-    if group_by == "period__label":  # the label begins with the canonical period
+    if group_by == "period__period_label":  # the label begins with the canonical period
         got = {label.split(" · ")[0]: value for label, value in result.rows}
     else:
         got = dict(result.rows)

@@ -23,8 +23,8 @@
         {%- if 'period' in codes %},
         labelled_period.name_vi as period_name_vi,
         labelled_period.name_en as period_name_en,
-        labelled_period.label as period_label,
-        labelled_period.sort_key as period_sort_key
+        labelled_period.period_label,
+        labelled_period.period_sort_key
         {%- endif %}
 
     from {{ relation }}

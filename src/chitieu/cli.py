@@ -476,7 +476,7 @@ def parser() -> argparse.ArgumentParser:
         "targets_met_share, targets_met, targets_applicable, targets_at_risk, average_gap_pp, "
         "completeness_pct, on_time_rate_pct, reports_expected, reports_submitted, "
         "reports_on_time. Group by province__name_vi, unit__name_vi, indicator__name_en, "
-        "indicator__unit_of_measure, period__label, metric_time__month|quarter|year, ... "
+        "indicator__unit_of_measure, period__period_label, metric_time__month|quarter|year, ... "
         "Example: chitieu metrics targets_met_share --by unit__name_vi "
         "--by metric_time__quarter --period-type month --order metric_time__quarter",
     )

@@ -63,7 +63,7 @@ named as (
                 when 'half_year' then 3
                 else 4
             end
-        ) as sort_key
+        ) as period_sort_key
 
     from numbered
 
@@ -74,7 +74,7 @@ final as (
 
     select
         *,
-        period || ' · ' || name_vi as label
+        period || ' · ' || name_vi as period_label
     from named
 
 )
