@@ -8,8 +8,10 @@
       every row one by one, where adding them afterwards is one index build and one
       validating scan per key (postgres__get_table_columns_and_constraints below leaves
       them out of the CREATE);
-    - a dimension is rebuilt every night as a new table swapped in for the old one, whose
-      `drop ... cascade` takes the facts' foreign keys with it.
+    - a dimension rebuilt as a new table swapped in for the old one would take the facts'
+      foreign keys with it (`drop ... cascade`), and each build would validate them again
+      over the whole facts: dimensions are incremental instead, and only gain rows
+      (dimension_rows_not_built).
     `declare_keys` adds each declared key that is missing: a fact row whose code has no
     dimension row fails the build there, before any gate or publish. -#}
 
@@ -98,3 +100,17 @@
     {% endfor -%}
     )
 {% endmacro %}
+
+{#- SQL: the filter that keeps only the rows of a dimension not yet in it. A dimension
+    changes only by gaining rows (a period a report names beyond the calendar) between two
+    changes of the project's fingerprint, and a new fingerprint starts the build from an
+    empty schema (begin_incremental_build): so a dimension's rows are never replaced, and
+    the foreign keys pointing at them stay in place from one night to the next. -#}
+{% macro dimension_rows_not_built(relation, key) -%}
+    {%- if is_incremental() %}
+    where not exists (
+        select from {{ this }} as built
+        where built.{{ key }} = {{ relation }}.{{ key }}
+    )
+    {%- endif %}
+{%- endmacro %}

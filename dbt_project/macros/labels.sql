@@ -21,8 +21,6 @@
         labelled_indicator.unit_of_measure
         {%- endif %}
         {%- if 'period' in codes %},
-        labelled_period.name_vi as period_name_vi,
-        labelled_period.name_en as period_name_en,
         labelled_period.period_label,
         labelled_period.period_sort_key
         {%- endif %}

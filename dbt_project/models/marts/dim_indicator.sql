@@ -1,3 +1,5 @@
+{{ config(materialized='incremental', incremental_strategy='append') }}
+
 with
 
 catalog as (
@@ -43,3 +45,4 @@ final as (
 )
 
 select * from final
+{{ dimension_rows_not_built('final', 'indicator_code') }}

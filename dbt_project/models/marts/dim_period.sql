@@ -1,3 +1,5 @@
+{{ config(materialized='incremental', incremental_strategy='append') }}
+
 -- Every period of the calendar with its names in Vietnamese, as reports write them
 -- ("Tháng 3/2024", "Quý III/2024", "6 tháng đầu năm 2024"), and in English.
 
@@ -80,3 +82,4 @@ final as (
 )
 
 select * from final
+{{ dimension_rows_not_built('final', 'period') }}

@@ -1,3 +1,5 @@
+{{ config(materialized='incremental', incremental_strategy='append') }}
+
 -- Provinces with their validity and, for the provinces merged in the 2025 reform, the
 -- province they merged into and the province that carries them on today (the end of the
 -- successor chain).
@@ -66,3 +68,4 @@ final as (
 )
 
 select * from final
+{{ dimension_rows_not_built('final', 'province_code') }}

@@ -1,3 +1,5 @@
+{{ config(materialized='incremental', incremental_strategy='append') }}
+
 with
 
 units as (
@@ -19,3 +21,4 @@ final as (
 )
 
 select * from final
+{{ dimension_rows_not_built('final', 'unit_code') }}
