@@ -124,3 +124,17 @@
             and {{ targets }}.province_code in ({{ trended }}.province_code, '*')
             and {{ trended }}.period_end <= {{ targets }}.deadline
 {%- endmacro %}
+
+{#- The columns select_current_values gives: fct_indicator_value's without the names and
+    labels beside its codes. A mart computing from fct_indicator_value selects these, so
+    the wide label columns are not carried through its joins, sorts and windows. -#}
+{% macro current_value_columns(relation) -%}
+    {%- set columns = [
+        'province_code', 'unit_code', 'indicator_code', 'period', 'period_type',
+        'period_start', 'period_end', 'value', 'numerator', 'denominator', 'submission_id',
+        'submitted_at', 'first_submitted_at',
+    ] -%}
+    {%- for column in columns %}
+        {{ relation }}.{{ column }}{{ ',' if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}

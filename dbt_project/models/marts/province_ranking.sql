@@ -35,7 +35,7 @@ facts as (
 
 province_level_facts as (
 
-    select facts.*
+    select {{ current_value_columns('facts') }}
     from facts
     inner join units
         on facts.unit_code = units.unit_code

@@ -38,7 +38,7 @@ changed_series as (
 
 series_values as (
 
-    select facts.*
+    select {{ current_value_columns('facts') }}
     from {{ ref('fct_indicator_value') }} as facts
     inner join changed_series
         on
