@@ -1,10 +1,11 @@
 """The marts build as an Airflow task group rendered by astronomer-cosmos.
 
-One task per dbt model of `intermediate`, `marts` and `semantic`, each running `dbt build` of
-its model (the model, then its tests), and one task per test that reads several models, after all of
-them. The graph comes from the manifest compiled ahead of time (chitieu.manifest), so the DAG
-file parses in milliseconds without dbt. Every task runs dbt in-process (dbtRunner) with the
-project's profiles.yml and exactly the connection, role and vars `chitieu build` uses
+One task per dbt model of `intermediate`, `marts` and `semantic`, each running `dbt run` of
+its model, then one task running every dbt test of those models once all are built (Cosmos'
+TestBehavior.AFTER_ALL: a test reading several models sees them all current). The graph
+comes from the manifest compiled ahead of time (chitieu.manifest), so the DAG file parses in
+milliseconds without dbt. Every task runs dbt in-process (dbtRunner) with the project's
+profiles.yml and exactly the connection, role and vars `chitieu build` uses
 (`pipeline.marts_dbt_context`), filled in when the task runs: nothing about the warehouse is
 resolved while the DAG file is parsed.
 
@@ -79,7 +80,10 @@ def marts_task_group(**task_group_args: Any) -> Any:
         )
     project = settings.dbt_project_dir
     project_config = ProjectConfig(
-        dbt_project_path=project, manifest_path=manifest, project_name="chitieu"
+        dbt_project_path=project,
+        manifest_path=manifest,
+        project_name="chitieu",
+        install_dbt_deps=False,  # the project has no packages
     )
     # Cosmos wraps every manifest path in Airflow's ObjectStoragePath, whose first open loads
     # every Airflow plugin (seconds, at each parse in a fresh process); the manifest is a
@@ -109,9 +113,6 @@ def marts_task_group(**task_group_args: Any) -> Any:
             # URIs of a Unix-socket database have no host and fail every task.)
             emit_datasets=False,
         ),
-        operator_args={
-            "interceptors": [prepare_dbt_task],
-            "install_deps": False,
-        },
+        operator_args={"interceptors": [prepare_dbt_task]},
         **task_group_args,
     )

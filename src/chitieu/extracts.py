@@ -20,13 +20,25 @@ def write_extract(url: str, table: str, out_dir: Path) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / f"{table}.csv"
     partial = out_dir / f".{table}.csv.partial"
-    query = sql.SQL("copy (select * from {} order by 1, 2, 3, 4) to stdout with csv header").format(
-        sql.Identifier(PUBLISHED, table)
-    )
     with psycopg.connect(url) as conn, partial.open("wb") as out:
+        query = sql.SQL("copy (select * from {} order by {}) to stdout with csv header").format(
+            sql.Identifier(PUBLISHED, table), sql.SQL(", ").join(_key_columns(conn, table))
+        )
         out.write("\ufeff".encode())
         with conn.cursor().copy(query) as copy:
             for chunk in copy:
                 out.write(chunk)
     os.replace(partial, target)
     return target
+
+
+def _key_columns(conn: psycopg.Connection, table: str) -> list[sql.Composable]:
+    """The columns of the mart's primary key, in order (the first column without one)."""
+    rows = conn.execute(
+        "select a.attname from pg_index as i"
+        " cross join lateral unnest(i.indkey) with ordinality as k (attnum, position)"
+        " inner join pg_attribute as a on a.attrelid = i.indrelid and a.attnum = k.attnum"
+        " where i.indrelid = %s::regclass and i.indisprimary order by k.position",
+        (f"{PUBLISHED}.{table}",),
+    ).fetchall()
+    return [sql.Identifier(name) for (name,) in rows] or [sql.SQL("1")]

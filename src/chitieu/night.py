@@ -316,16 +316,19 @@ def _alerts(conn: psycopg.Connection, start: datetime, end: datetime) -> list[st
 
 
 def mart_keys(path: Path) -> dict[str, list[str]]:
-    """Each mart's key, as its dbt tests declare it (`unique_combination`, or a column's
-    `unique`): the one statement of it, read here to compare builds."""
+    """Each mart's key, as its contract declares it (its `primary_key` constraint; for the
+    view, its `unique_combination` test): the one statement of it, read here to compare
+    builds."""
     keys: dict[str, list[str]] = {}
     for model in yaml.safe_load(path.read_text(encoding="utf-8")).get("models", []):
+        for constraint in model.get("constraints") or []:
+            if constraint.get("type") == "primary_key":
+                keys[model["name"]] = list(constraint["columns"])
         for test in model.get("data_tests") or []:
             if isinstance(test, dict) and "unique_combination" in test:
-                keys[model["name"]] = list(test["unique_combination"]["arguments"]["columns"])
-        for column in model.get("columns") or []:
-            if model["name"] not in keys and "unique" in (column.get("data_tests") or []):
-                keys[model["name"]] = [column["name"]]
+                keys.setdefault(
+                    model["name"], list(test["unique_combination"]["arguments"]["columns"])
+                )
     return keys
 
 
