@@ -15,13 +15,16 @@
     1. (`dbt run-operation begin_incremental_build`, before the models) notes the largest
        ledger id it can see as `pending_through_submission_id` (this assumes no ingest is
        still committing when a build starts, which the pipeline and the DAG guarantee: an id
-       handed out earlier but committed later would be missed);
+       handed out earlier but committed later would be missed); when the fingerprint
+       differs (new code or contracts, edited targets, another due_days) or there is no
+       state, it empties the schema first, so every mart is created anew, with today's
+       contract, and built from every submission;
     2. rebuilds in each incremental mart only what submissions after n can have changed,
-       by delete+insert; when the fingerprint differs (new code, edited targets, another
-       due_days) or there is no state, the pre-hook (prepare_incremental) empties the mart
-       and it is rebuilt from every submission, all inside the model's transaction;
-    3. (`dbt run-operation commit_incremental_build`, once every model and test of the build
-       succeeded) records the new fingerprint and through = pending. A build that fails
+       by delete+insert (the pre-hook, prepare_incremental, still empties a mart whose
+       state is unknown when a build did not go through step 1);
+    3. (`dbt run-operation finish_marts_build`, once every model and test of the build
+       succeeded: the marts' keys (macros/keys.sql), then commit_incremental_build) records
+       the new fingerprint and through = pending. A build that fails
        leaves the old state, so the next one redoes its work: delete+insert of a key is
        idempotent.
 
