@@ -21,7 +21,7 @@ from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
 from chitieu import pipeline, publish
-from chitieu.metrics import query_metrics
+from chitieu.metrics import MetricsQuery, query_metrics
 from tests.conftest import Warehouse
 
 pytestmark = pytest.mark.slow
@@ -131,10 +131,12 @@ def test_share_of_targets_met_by_unit_per_quarter(demo_warehouse: Warehouse, bi_
     metric = query_metrics(
         demo_warehouse.settings,
         demo_warehouse.url,
-        ["targets_met_share"],
-        ["metric_time__quarter", "unit__name_vi"],
-        ["{{ Dimension('period__period_type') }} = 'month'"],
-        ["metric_time__quarter", "unit__name_vi"],
+        MetricsQuery(
+            ["targets_met_share"],
+            ["metric_time__quarter", "unit__name_vi"],
+            ["{{ Dimension('period__period_type') }} = 'month'"],
+            ["metric_time__quarter", "unit__name_vi"],
+        ),
     )
     assert [(when.date(), unit, share) for when, unit, share in metric.rows] == expected
 
@@ -164,9 +166,11 @@ def test_average_gap_in_points_by_indicator(demo_warehouse: Warehouse, bi_login:
     metric = query_metrics(
         demo_warehouse.settings,
         demo_warehouse.url,
-        ["average_gap_pp"],
-        ["indicator__name_en"],
-        ["{{ Dimension('indicator__unit_of_measure') }} = 'percent'"],
+        MetricsQuery(
+            ["average_gap_pp"],
+            ["indicator__name_en"],
+            ["{{ Dimension('indicator__unit_of_measure') }} = 'percent'"],
+        ),
     )
     assert {name: pg_round(gap) for name, gap in metric.rows} == {
         name: gap for name, (gap, _) in expected.items()
@@ -217,7 +221,9 @@ def test_metrics_equal_an_independent_count(
             label: pg_round(Decimal(100 * hits) / total) for label, (hits, total) in tallies.items()
         }
 
-    result = query_metrics(demo_warehouse.settings, demo_warehouse.url, [metric], [group_by])
+    result = query_metrics(
+        demo_warehouse.settings, demo_warehouse.url, MetricsQuery([metric], [group_by])
+    )
     if group_by == "period__period_label":  # the label begins with the canonical period
         got = {label.split(" · ")[0]: value for label, value in result.rows}
     else:

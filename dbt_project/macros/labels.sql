@@ -5,41 +5,29 @@
     dimension row keeps its row, and the foreign key the mart declares then fails the build).
     The indicator brings its unit_of_measure, so a row says what its numbers are. -#}
 {% macro select_labelled(relation, codes) -%}
+    {#- code: (dimension, key column, [dimension column, name in the mart]...) -#}
+    {%- set dimensions = {
+        'province': ('dim_province', 'province_code', [
+            ('name_vi', 'province_name_vi'), ('name_en', 'province_name_en')]),
+        'unit': ('dim_unit', 'unit_code', [
+            ('name_vi', 'unit_name_vi'), ('name_en', 'unit_name_en')]),
+        'indicator': ('dim_indicator', 'indicator_code', [
+            ('name_vi', 'indicator_name_vi'), ('name_en', 'indicator_name_en'),
+            ('unit_of_measure', 'unit_of_measure')]),
+        'period': ('dim_period', 'period', [
+            ('period_label', 'period_label'), ('period_sort_key', 'period_sort_key')]),
+    } -%}
     select
         {{ relation }}.*
-        {%- if 'province' in codes %},
-        labelled_province.name_vi as province_name_vi,
-        labelled_province.name_en as province_name_en
-        {%- endif %}
-        {%- if 'unit' in codes %},
-        labelled_unit.name_vi as unit_name_vi,
-        labelled_unit.name_en as unit_name_en
-        {%- endif %}
-        {%- if 'indicator' in codes %},
-        labelled_indicator.name_vi as indicator_name_vi,
-        labelled_indicator.name_en as indicator_name_en,
-        labelled_indicator.unit_of_measure
-        {%- endif %}
-        {%- if 'period' in codes %},
-        labelled_period.period_label,
-        labelled_period.period_sort_key
-        {%- endif %}
+        {%- for code in codes %}
+            {%- for column, name in dimensions[code][2] %},
+        labelled_{{ code }}.{{ column }} as {{ name }}
+            {%- endfor %}
+        {%- endfor %}
 
     from {{ relation }}
-    {%- if 'province' in codes %}
-    left join {{ ref('dim_province') }} as labelled_province
-        on {{ relation }}.province_code = labelled_province.province_code
-    {%- endif %}
-    {%- if 'unit' in codes %}
-    left join {{ ref('dim_unit') }} as labelled_unit
-        on {{ relation }}.unit_code = labelled_unit.unit_code
-    {%- endif %}
-    {%- if 'indicator' in codes %}
-    left join {{ ref('dim_indicator') }} as labelled_indicator
-        on {{ relation }}.indicator_code = labelled_indicator.indicator_code
-    {%- endif %}
-    {%- if 'period' in codes %}
-    left join {{ ref('dim_period') }} as labelled_period
-        on {{ relation }}.period = labelled_period.period
-    {%- endif %}
+    {%- for code in codes %}
+    left join {{ ref(dimensions[code][0]) }} as labelled_{{ code }}
+        on {{ relation }}.{{ dimensions[code][1] }} = labelled_{{ code }}.{{ dimensions[code][1] }}
+    {%- endfor %}
 {%- endmacro %}

@@ -61,7 +61,7 @@ def cmd_metrics(args: argparse.Namespace) -> int:
     import csv
 
     from chitieu import db
-    from chitieu.metrics import metrics_sql, query_metrics
+    from chitieu.metrics import MetricsQuery, metrics_sql, query_metrics
 
     settings = load_settings()
     url = db.warehouse_url(settings)
@@ -73,10 +73,11 @@ def cmd_metrics(args: argparse.Namespace) -> int:
             else []
         ),
     ]
+    query = MetricsQuery(args.metric, args.by, where, args.order)
     if args.sql:
-        print(metrics_sql(settings, url, args.metric, args.by, where, args.order))
+        print(metrics_sql(settings, url, query))
         return 0
-    result = query_metrics(settings, url, args.metric, args.by, where, args.order)
+    result = query_metrics(settings, url, query)
     writer = csv.writer(sys.stdout)
     writer.writerow(result.columns)
     writer.writerows(result.rows)

@@ -97,25 +97,28 @@ class _PostgresSqlRenderer:
         return f"%({bind_parameter_key})s"
 
 
-def metrics_sql(
-    settings: Settings,
-    url: str,
-    metrics: Sequence[str],
-    group_by: Sequence[str] = (),
-    where: Sequence[str] = (),
-    order_by: Sequence[str] = (),
-) -> str:
-    """MetricFlow's SQL for the metrics grouped by `group_by` (e.g. `unit__name_vi`,
-    `metric_time__quarter`), filtered by `where` (MetricFlow's Jinja:
-    `{{ Dimension('period__period_type') }} = 'month'`)."""
+@dataclass(frozen=True)
+class MetricsQuery:
+    """Metrics grouped by `group_by` (e.g. `unit__name_vi`, `metric_time__quarter`),
+    filtered by `where` (MetricFlow's Jinja: `{{ Dimension('period__period_type') }} =
+    'month'`), ordered by `order_by` (a name, `-` first for descending)."""
+
+    metrics: Sequence[str]
+    group_by: Sequence[str] = ()
+    where: Sequence[str] = ()
+    order_by: Sequence[str] = ()
+
+
+def metrics_sql(settings: Settings, url: str, query: MetricsQuery) -> str:
+    """MetricFlow's SQL for the query, over the published marts."""
     from metricflow.engine.metricflow_engine import MetricFlowQueryRequest
 
     path = semantic_manifest_path(settings, url)
     request = MetricFlowQueryRequest.create(
-        metric_names=list(metrics),
-        group_by_names=list(group_by),
-        where_constraints=list(where) or None,
-        order_by_names=list(order_by) or None,
+        metric_names=list(query.metrics),
+        group_by_names=list(query.group_by),
+        where_constraints=list(query.where) or None,
+        order_by_names=list(query.order_by) or None,
     )
     try:
         explained = _engine(path, path.stat().st_mtime).explain(request)
@@ -124,16 +127,9 @@ def metrics_sql(
     return explained.sql_statement.without_descriptions.sql
 
 
-def query_metrics(
-    settings: Settings,
-    url: str,
-    metrics: Sequence[str],
-    group_by: Sequence[str] = (),
-    where: Sequence[str] = (),
-    order_by: Sequence[str] = (),
-) -> MetricsResult:
+def query_metrics(settings: Settings, url: str, query: MetricsQuery) -> MetricsResult:
     """The metrics over the published marts, in a read-only transaction."""
-    statement = metrics_sql(settings, url, metrics, group_by, where, order_by)
+    statement = metrics_sql(settings, url, query)
     with psycopg.connect(url) as conn:
         conn.execute("set transaction read only")
         cursor = conn.execute(statement)  # type: ignore[arg-type]  # MetricFlow's SQL
