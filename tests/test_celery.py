@@ -38,7 +38,7 @@ RUN_TIMEOUT = 1200  # seconds; ~10 min measured (one task per dbt model) on a bu
 
 
 def test_compose_uses_the_names_celery_environment_sets(warehouse: Warehouse) -> None:
-    """docker-compose, README and the test below configure Celery with the same names."""
+    """docker-compose, docs/operations.md and the test below configure Celery alike."""
     compose = yaml.safe_load((REPO_ROOT / "docker" / "docker-compose.yml").read_text("utf-8"))
     names = set(celery_environment(warehouse.settings, jwt_secret="x"))
     # Paths the image fixes itself (Dockerfile ENV) or that only point at local folders.
@@ -48,9 +48,9 @@ def test_compose_uses_the_names_celery_environment_sets(warehouse: Warehouse) ->
         missing = names - fixed_by_image - set(env)
         assert not missing, (service, missing)
         assert env["AIRFLOW__CORE__HOSTNAME_CALLABLE"] == "chitieu.airflow_env.worker_hostname"
-    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    operations = (REPO_ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
     for name in ("AIRFLOW__CELERY__BROKER_URL", "AIRFLOW__API_AUTH__JWT_SECRET", WORKER_NAME):
-        assert name in readme, name
+        assert name in operations, name
 
 
 def test_celery_environment_defaults_and_shared_secret(
