@@ -43,16 +43,26 @@ def _semantic_target(settings: Settings) -> Path:
 
 def semantic_manifest_path(settings: Settings, url: str) -> Path:
     """`dbt parse` of the project with the marts at their published schema, writing
-    semantic_manifest.json (no database is read)."""
+    semantic_manifest.json (no database is read); parsed again only when the project's
+    files or the database changed since."""
     from dbt.cli.main import dbtRunner
 
+    from chitieu.db import database_of
+    from chitieu.manifest import newest_source
+
     target = _semantic_target(settings)
+    manifest = target / "semantic_manifest.json"
+    stamp = target / "parsed_for.txt"
+    key = f"{database_of(url)} {newest_source(settings.dbt_project_dir)}"
+    if manifest.exists() and stamp.exists() and stamp.read_text(encoding="utf-8") == key:
+        return manifest
     os.environ.update(dbt_env(url, ""))
     args = ["parse", "--quiet", "--target-path", str(target), "--no-partial-parse"]
     result = dbtRunner().invoke(dbt_args(settings, args, {"marts_schema": PUBLISHED}))
     if not result.success:
         raise_for_failure(result, ["parse"])
-    return target / "semantic_manifest.json"
+    stamp.write_text(key, encoding="utf-8")
+    return manifest
 
 
 @lru_cache(maxsize=2)
