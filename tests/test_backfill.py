@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -26,6 +25,7 @@ from chitieu.airflow_env import airflow_environment, prepare
 from chitieu.db import airflow_url
 from chitieu.pipeline import run
 from chitieu.publish import CANDIDATE, PREVIOUS, PUBLISHED
+from tests.airflow_processes import Processes, free_port, http_ok
 from tests.conftest import Warehouse
 from tests.landing_files import at, write_submission
 from tests.test_marts import checksums
@@ -123,36 +123,9 @@ def test_backfill_refuses_months_that_are_not_months(warehouse: Warehouse) -> No
     assert cli.main(["backfill", "--from", "2024-03", "--to", "2024-02"]) == 1
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _airflow_rows(wh: Warehouse, query: str) -> list[tuple]:
     with psycopg.connect(airflow_url(wh.settings)) as conn:
         return conn.execute(query).fetchall()  # type: ignore[arg-type]
-
-
-def _start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
-    airflow = str(Path(sys.executable).parent / "airflow")
-    handle = log.open("w")
-    return subprocess.Popen([airflow, *args], env=env, stdout=handle, stderr=subprocess.STDOUT)
-
-
-def _wait_for_api(port: int, server: subprocess.Popen, timeout: float = 300) -> None:
-    """Task processes report to the api-server's Execution API: a task started before it
-    answers fails (and is retried), so the backfill starts once it does."""
-    import urllib.request
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and server.poll() is None:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/execution/health", timeout=5)
-            return
-        except OSError:
-            time.sleep(2)
-    raise AssertionError(f"the api-server does not answer on port {port}")
 
 
 def _wait_for_backfill(wh: Warehouse, runs: int, timeout: float) -> list[tuple]:
@@ -180,7 +153,7 @@ def test_airflow_backfill_rebuilds_each_runs_month(
     files = wh.query("select count(*) from raw.submission_file")
     _spoil_january(wh)
 
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         **airflow_environment(wh.settings),
@@ -195,12 +168,15 @@ def test_airflow_backfill_rebuilds_each_runs_month(
     airflow = [str(Path(sys.executable).parent / "airflow")]
     for args in (["dags", "reserialize"], ["dags", "unpause", "chitieu_nightly"]):
         subprocess.run([*airflow, *args], env=env, check=True, capture_output=True)
-    server = _start(
-        ["api-server", "--host", "127.0.0.1", "--port", str(port)], env, tmp_path / "api.log"
-    )
-    scheduler = _start(["scheduler"], env, tmp_path / "scheduler.log")
+    procs = Processes(tmp_path, env)
+    procs.start("api-server", ["api-server", "--host", "127.0.0.1", "--port", str(port)])
+    procs.start("scheduler", ["scheduler"])
     try:
-        _wait_for_api(port, server)
+        # Task processes report to the api-server's Execution API: a task started before it
+        # answers fails (and is retried), so the backfill starts once it does.
+        procs.wait_until(
+            "the api-server", lambda: http_ok(f"http://127.0.0.1:{port}/execution/health"), 300
+        )
         started = time.monotonic()
         # The run of 01:00 on 31 January (Asia/Ho_Chi_Minh): it rebuilds January. (One run:
         # each is a whole DAG run of ~20 task processes; `chitieu backfill` is tested on a
@@ -215,10 +191,7 @@ def test_airflow_backfill_rebuilds_each_runs_month(
         states = _wait_for_backfill(wh, runs=1, timeout=1500)
         print(f"airflow backfill of 1 run: {time.monotonic() - started:.0f} s")
     finally:
-        for process in (scheduler, server):
-            process.terminate()
-        for process in (scheduler, server):
-            process.wait(timeout=60)
+        procs.stop()
     logs = (tmp_path / "scheduler.log").read_text(errors="replace")[-3000:]
     assert [(run_type, state) for _, run_type, state in states] == [("backfill", "success")], logs
 

@@ -7,17 +7,14 @@ as Celery's result backend. Skipped, saying why, when Redis does not answer.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import secrets
-import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -28,6 +25,7 @@ import yaml
 from chitieu.airflow_env import WORKER_NAME, celery_environment, prepare
 from chitieu.config import REPO_ROOT
 from chitieu.db import airflow_url
+from tests.airflow_processes import Processes, free_port, http_ok
 from tests.conftest import Warehouse
 from tests.landing_files import INTAKE, at, write_submission
 
@@ -117,73 +115,7 @@ def broker_url() -> Iterator[str]:
         client.close()
 
 
-# --- processes -------------------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class Processes:
-    logs: Path
-    env: dict[str, str]
-    running: dict[str, subprocess.Popen] = field(default_factory=dict)
-
-    def start(self, name: str, args: list[str], **extra_env: str) -> None:
-        log = (self.logs / f"{name}.log").open("wb")
-        # A session (process group) of its own: teardown reaches the children Airflow forks.
-        self.running[name] = subprocess.Popen(
-            [str(Path(sys.executable).with_name("airflow")), *args],
-            env={**self.env, **extra_env}, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )  # fmt: skip
-
-    def check_alive(self) -> None:
-        dead = {n: p.returncode for n, p in self.running.items() if p.poll() is not None}
-        assert not dead, f"exited: {dead}\n{self.tails()}"
-
-    def tails(self, chars: int = 3000) -> str:
-        return "\n".join(
-            f"--- {path.name}\n{path.read_text(errors='replace')[-chars:]}"
-            for path in sorted(self.logs.glob("*.log"))
-        )
-
-    def stop(self) -> None:
-        for process in self.running.values():
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
-        deadline = time.monotonic() + 30
-        for process in self.running.values():
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                process.wait(timeout=max(deadline - time.monotonic(), 0.1))
-            # Also the group's stragglers (task supervisors, gunicorn/uvicorn children).
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
-def _wait(what: str, ready: Callable[[], object], procs: Processes, timeout: float) -> object:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        procs.check_alive()
-        value = ready()
-        if value:
-            return value
-        time.sleep(2)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}\n{procs.tails()}")
-
-
-def _http_ok(url: str) -> bool:
-    import urllib.request
-
-    try:
-        with urllib.request.urlopen(url, timeout=3) as response:
-            return bool(response.status == 200)
-    except OSError:
-        return False
+# --- helpers ----------------------------------------------------------------------------------
 
 
 _PING = """
@@ -231,7 +163,7 @@ def test_nightly_run_on_two_celery_workers(
     started = time.monotonic()
     _land_files(warehouse.landing)
     prepare(warehouse.settings)
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         **celery_environment(
@@ -261,20 +193,21 @@ def test_nightly_run_on_two_celery_workers(
                 **{WORKER_NAME: name},
             )  # fmt: skip
 
-        _wait("the api-server", lambda: _http_ok(f"http://127.0.0.1:{port}/api/v2/version"),
-              procs, 180)  # fmt: skip
-        registered = _wait(
+        procs.wait_until(
+            "the api-server", lambda: http_ok(f"http://127.0.0.1:{port}/api/v2/version"), 180
+        )
+        registered = procs.wait_until(
             "both Celery workers to answer a ping",
             lambda: (lambda names: names if len(names) == 2 else None)(_celery_ping(env)),
-            procs, 180,
+            180,
         )  # fmt: skip
         assert [name.split("@")[0] for name in registered] == list(WORKERS)  # type: ignore[union-attr]
-        _wait(
+        procs.wait_until(
             "the dag-processor to serialize chitieu_nightly",
             lambda: _airflow_rows(
                 metadata, "select 1 from serialized_dag where dag_id = 'chitieu_nightly'"
             ),
-            procs, 240,
+            240,
         )  # fmt: skip
         airflow = str(Path(sys.executable).with_name("airflow"))
         for args in (
@@ -287,11 +220,11 @@ def test_nightly_run_on_two_celery_workers(
         state_query = (
             f"select state from dag_run where dag_id = 'chitieu_nightly' and run_id = '{RUN_ID}'"
         )
-        state = _wait(
+        state = procs.wait_until(
             "the triggered run to finish",
             lambda: (lambda rows: rows[0][0] if rows and rows[0][0] in ("success", "failed")
                      else None)(_airflow_rows(metadata, state_query)),
-            procs, RUN_TIMEOUT,
+            RUN_TIMEOUT,
         )  # fmt: skip
         tasks = _airflow_rows(
             metadata,
