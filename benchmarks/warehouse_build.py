@@ -18,6 +18,9 @@ months of history), on a fresh embedded PostgreSQL:
    baseline of the incremental ones (target: incremental ≤ 0.2 × full); its tests are timed
    too (they read whole marts, so they cost the same after either build).
 
+Between 2 and 3, the same landing area is run again with `chitieu run`'s code: nothing new
+arrived, so it must stop after the ingest (target: ≤ 0.05 of the night's run).
+
 Before any data lands, the marts models are built over the empty warehouse: what dbt costs
 with nothing to compute (start, and each model's statements: temp table, contract check,
 comments, commit). No build of the same models, incremental or not, can take less, so
@@ -41,6 +44,7 @@ from pathlib import Path
 from _common import SEEDS, embedded_home, entry, merge_results, timed
 
 BUILD_TARGET = 0.2
+EMPTY_NIGHT_TARGET = 0.05
 # Builds of the history before the night: see step 1 above.
 SETTLING_BUILDS = 3
 
@@ -125,6 +129,7 @@ def _night(settings, url: str, landing: Path) -> dict[str, float]:  # type: igno
 
 
 def bench_scale(scale: int) -> dict[str, float]:
+    from chitieu import pipeline
     from chitieu.config import load_settings
     from chitieu.db import warehouse_url
     from chitieu.ingest.run import ingest_landing
@@ -154,6 +159,13 @@ def bench_scale(scale: int) -> dict[str, float]:
         print(f"  night ({len(night_files)} files, {row_count(night_files):,} rows) "
               f"{night_total:5.1f} s  {_steps(night)}", flush=True)  # fmt: skip
 
+        quiet, quiet_s = timed(lambda: pipeline.run(landing, settings, _quiet))
+        if not quiet.build.unchanged:
+            raise SystemExit("the night after the night built again: it had nothing new")
+        print(f"  a night with nothing new (`chitieu run`: ingest finds only files already "
+              f"loaded, then stops) {quiet_s:.2f} s: {quiet_s / night_total:.3f} of the "
+              f"night's run (target ≤ {EMPTY_NIGHT_TARGET})", flush=True)  # fmt: skip
+
         full = _timed_steps(_marts_steps(settings, url, "bench-full", full_refresh=True))
         ratio = night["marts_models"] / full["marts_models"]
         print(f"  marts models: incremental {night['marts_models']:.1f} s vs full refresh "
@@ -168,6 +180,7 @@ def bench_scale(scale: int) -> dict[str, float]:
         "history_rows": rows,
         "ingest_rows_per_s": rows / ingest_s,
         "night_s": night_total,
+        "empty_night_s": quiet_s,
         "night_ingest_s": night["ingest"],
         "incremental_marts_s": night["marts_models"],
         "full_marts_s": full["marts_models"],
@@ -194,6 +207,7 @@ def _entries(scale: int, f: dict[str, float]) -> list[dict]:
         entry(f"gate_staging_s{s}", f["staging_gate_s"], "s", f["night_s"]),
         entry(f"gate_marts_s{s}", f["mart_gates_s"], "s", f["night_s"]),
         entry(f"night_run_s{s}", f["night_s"], "s"),
+        entry(f"empty_night_run_s{s}", f["empty_night_s"], "s", f["night_s"]),
         entry(f"history_rows{s}", f["history_rows"], "rows"),
         entry(f"history_ingest_rows_per_s{s}", f["ingest_rows_per_s"], "rows/s"),
     ]

@@ -2,7 +2,9 @@
 ### Đề án 06 nightly load
 
 Every night at 01:00 (Asia/Ho_Chi_Minh): ingest every new file in the landing area (one
-mapped task per file, so a bad file shows as its own task), build staging with dbt, gate it
+mapped task per file, so a bad file shows as its own task); when no file was accepted and
+nothing else the marts depend on changed, stop there (`anything_new`: the published marts
+and their Assets stay untouched); otherwise build staging with dbt, gate it
 with Great Expectations, build the candidate marts (task group `dbt_marts`, rendered by
 Cosmos: one task per dbt model, running the model and its tests), gate them, publish them as
 schema `marts`, and write the progress brief of every province that reported last month.
@@ -79,6 +81,16 @@ def chitieu_nightly() -> None:
 
         return ingest_file(rel_path)
 
+    # A night with nothing new (no file accepted, the marts' other inputs unchanged) skips
+    # the build and publication; only the direct downstream task is skipped outright, so
+    # the tasks after publication follow their own trigger rules.
+    @task.short_circuit(trigger_rule="none_failed", ignore_downstream_trigger_rules=False)
+    def anything_new(_results: list[dict[str, object]], **context: object) -> bool:
+        from chitieu.dbt_dag import backfill_months
+        from chitieu.orchestration import anything_new
+
+        return anything_new(str(context["run_id"]), backfill_months(context))
+
     @task(trigger_rule="none_failed")
     def build_staging(results: list[dict[str, object]], **context: object) -> None:
         from chitieu.orchestration import build_staging
@@ -118,7 +130,8 @@ def chitieu_nightly() -> None:
 
         return publish(gate_run_id, dag_run=str(context["run_id"]))
 
-    @task
+    # Also after a night with nothing new: a new month's briefs may be due all the same.
+    @task(trigger_rule="none_failed")
     def write_briefs(ds: str | None = None) -> list[str]:
         from chitieu.orchestration import write_briefs
 
@@ -134,7 +147,7 @@ def chitieu_nightly() -> None:
 
     results = ingest_file.expand(rel_path=discover_files())
     gate = gate_staging()
-    build_staging(results) >> gate
+    anything_new(results) >> build_staging(results) >> gate
     # Write, audit, publish: the models build into marts_candidate, finish_marts commits
     # their incremental state and stamps the build, and only a build the gate passed is
     # published.

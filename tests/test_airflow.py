@@ -146,7 +146,9 @@ def test_dag_files_import_nothing_heavy_at_parse(airflow_env: dict[str, str]) ->
 
 
 @pytest.mark.slow
-def test_nightly_dag_publishes_then_a_failed_gate_keeps_the_marts(warehouse: Warehouse) -> None:
+def test_nightly_dag_publishes_then_a_failed_gate_keeps_the_marts(
+    warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch
+) -> None:
     write_submission(
         warehouse.landing,
         "40/CA/CA_40_2024Q4.csv",
@@ -228,24 +230,39 @@ def test_nightly_dag_publishes_then_a_failed_gate_keeps_the_marts(warehouse: War
     )
     assert len(csv_lines) == 1 + 2
 
-    # The next night, most of the history has vanished behind ingestion's back: the mart
-    # gate must fail the run and leave last night's marts exactly as they were.
+    # The next night brings nothing: the build and publication are skipped, the marts and
+    # their Assets untouched, the briefs and the night report still written.
     before = mart_checksums(warehouse)
-    with psycopg.connect(warehouse.url) as conn:
-        conn.execute("delete from raw.submission_value")
-    failed = run_airflow(
+    events_before = _airflow_rows(warehouse, "select count(*) from asset_event")
+    quiet = run_airflow(
         ["dags", "test", "chitieu_nightly", "2024-12-21"],
         warehouse.settings, check=False, capture_output=True, text=True,
     )  # fmt: skip
+    assert quiet.returncode == 0, quiet.stdout[-4000:] + quiet.stderr[-4000:]
+    quiet_states = _last_run_states(warehouse)
+    assert quiet_states["anything_new"] == "success", quiet_states
+    skipped = {"build_staging", "gate_staging", "begin_marts", "finish_marts", "gate_marts",
+               "publish"}  # fmt: skip
+    assert {task for task, state in quiet_states.items() if state == "skipped"} >= skipped
+    assert quiet_states["write_briefs"] == quiet_states["morning_after"] == "success"
     assert mart_checksums(warehouse) == before
-    states = dict(
-        _airflow_rows(
-            warehouse,
-            "select task_id, state from task_instance where dag_id = 'chitieu_nightly'"
-            " and run_id = (select run_id from dag_run where dag_id = 'chitieu_nightly'"
-            " order by logical_date desc limit 1) and map_index = -1",
-        )
-    )
+    assert _airflow_rows(warehouse, "select count(*) from asset_event") == events_before
+    quiet_night = night_status(warehouse.url, warehouse.settings)
+    assert quiet_night is not None and quiet_night.unchanged and not quiet_night.needs_attention
+
+    # The night after brings nothing either, but most of the history has vanished behind
+    # ingestion's back, and the published build has reached the full-check age (0 days
+    # here): the night builds and checks everything, and the mart gate must fail the run
+    # and leave the marts exactly as they were.
+    with psycopg.connect(warehouse.url) as conn:
+        conn.execute("delete from raw.submission_value")
+    monkeypatch.setenv("CHITIEU_FULL_CHECK_DAYS", "0")
+    failed = run_airflow(
+        ["dags", "test", "chitieu_nightly", "2024-12-22"],
+        warehouse.settings, check=False, capture_output=True, text=True,
+    )  # fmt: skip
+    assert mart_checksums(warehouse) == before
+    states = _last_run_states(warehouse)
     assert states["gate_marts"] == "failed", states
     assert states["publish"] == "upstream_failed", states
     assert states["morning_after"] == "success", states
@@ -258,7 +275,7 @@ def test_nightly_dag_publishes_then_a_failed_gate_keeps_the_marts(warehouse: War
     assert _airflow_rows(
         warehouse,
         "select state from dag_run where dag_id = 'chitieu_nightly' order by logical_date",
-    ) == [("success",), ("failed",)]
+    ) == [("success",), ("success",), ("failed",)]
     output = failed.stdout + failed.stderr + _task_logs(warehouse, "gate_marts")
     assert "row count does not collapse" in output
     # A data error is not retried, and it leaves an alert for the people on call.
@@ -271,6 +288,17 @@ def test_nightly_dag_publishes_then_a_failed_gate_keeps_the_marts(warehouse: War
     alerts = warehouse.query("select dag_id, task_id, message from audit.alert")
     assert [(d, t) for d, t, _ in alerts] == [("chitieu_nightly", "gate_marts")]
     assert "quality gate fct_indicator_value failed" in alerts[0][2]
+
+
+def _last_run_states(wh: Warehouse) -> dict[str, str]:
+    return dict(
+        _airflow_rows(
+            wh,
+            "select task_id, state from task_instance where dag_id = 'chitieu_nightly'"
+            " and run_id = (select run_id from dag_run where dag_id = 'chitieu_nightly'"
+            " order by logical_date desc limit 1) and map_index = -1",
+        )
+    )
 
 
 def _task_logs(wh: Warehouse, task_id: str) -> str:

@@ -10,7 +10,7 @@
     `through_submission_id` says every incremental mart of the schema is up to date with all
     submissions whose ledger id is at most n (ids are an identity: a file ingested later
     has a larger id). `fingerprint` is an md5 of everything else the marts depend on: the
-    project's models, macros and seeds and the vars. A build
+    project's files, the expectations and the vars (chitieu/freshness.py). A build
 
     1. (`dbt run-operation begin_incremental_build`, before the models) notes the largest
        ledger id it can see as `pending_through_submission_id` (this assumes no ingest is
@@ -60,27 +60,22 @@
     {{ return(ids | sort) }}
 {% endmacro %}
 
-{#- md5 of what the marts depend on besides the submissions: models and seeds (file
-    checksums and contracts), macros (but data-test macros), and the vars the models read. -#}
+{#- md5 of what the marts depend on besides the submissions: the project's files, the
+    expectations and the vars the models read, computed by chitieu (chitieu/freshness.py,
+    which also tells a night with nothing new) and passed as a var. Without it (dbt run by
+    hand), no state matches and the incremental marts rebuild from every submission; a
+    build's state is never begun or committed without it. -#}
 {% macro incremental_fingerprint() %}
-    {%- set parts = [] -%}
-    {%- for node in graph.nodes.values() | sort(attribute='unique_id') -%}
-        {%- if node.resource_type in ['model', 'seed'] and node.package_name == project_name -%}
-            {%- set contract = node.contract.checksum if node.contract is defined else '' -%}
-            {%- do parts.append(node.unique_id ~ ':' ~ node.checksum.checksum ~ ':' ~ contract) -%}
-        {%- endif -%}
-    {%- endfor -%}
-    {#- The graph lists no macros; the context holds this project's as callables. -#}
-    {%- for name, item in context.items() | sort -%}
-        {%- if item.macro is defined and item.macro.package_name == project_name
-            and not name.startswith('test_') -%}
-            {%- do parts.append(item.macro.unique_id ~ ':' ~ local_md5(item.macro.macro_sql)) -%}
-        {%- endif -%}
-    {%- endfor -%}
-    {%- for name in ['due_days', 'calendar_first_year', 'calendar_last_year'] -%}
-        {%- do parts.append('var.' ~ name ~ ':' ~ var(name)) -%}
-    {%- endfor -%}
-    {{ return(local_md5(parts | join('\n'))) }}
+    {{ return(var('inputs_fingerprint', 'none')) }}
+{% endmacro %}
+
+{% macro required_fingerprint() %}
+    {%- set fingerprint = incremental_fingerprint() -%}
+    {%- if fingerprint == 'none' -%}
+        {{ exceptions.raise_compiler_error(
+            "var inputs_fingerprint is missing: run the marts build with chitieu") }}
+    {%- endif -%}
+    {{ return(fingerprint) }}
 {% endmacro %}
 
 {#- SQL: the ledger id this model's table is up to date with, NULL when the schema has no
@@ -149,7 +144,7 @@
         -- Stale or no state: every incremental mart would be emptied and rebuilt anyway, so
         -- start from an empty schema, whose tables dbt then creates with today's contracts
         -- (column order, types, keys) instead of appending new columns to old tables.
-        if committed not like 'fingerprint={{ incremental_fingerprint() }} %' then
+        if committed not like 'fingerprint={{ required_fingerprint() }} %' then
             committed := 'no state';
             execute format('drop schema %I cascade', '{{ schema }}');
             execute format('create schema %I', '{{ schema }}');
@@ -183,7 +178,7 @@
             execute format(
                 'comment on schema %I is %L',
                 '{{ schema }}',
-                '{{ incremental_state_prefix() }} fingerprint={{ incremental_fingerprint() }}'
+                '{{ incremental_state_prefix() }} fingerprint={{ required_fingerprint() }}'
                 || ' through_submission_id=' || pending
             );
         end if;

@@ -12,6 +12,7 @@ Both may be object-store URLs (`s3://bucket/prefix`, see `chitieu.ingest.storage
 landing area's quarantine defaults to its sibling prefix `quarantine`.
 | `CHITIEU_DUE_DAYS` | `5` | days after a period's end by which its report is due |
 | `CHITIEU_SETTLE_SECONDS` | `2` | a file still changing over this long waits for next run |
+| `CHITIEU_FULL_CHECK_DAYS` | `7` | a night with nothing new builds all the same past this age |
 | `CHITIEU_SMTP_HOST` | unset | SMTP server for the notices to departments (unset: not sent) |
 | `CHITIEU_SMTP_PORT` | `25` | its port |
 | `CHITIEU_SMTP_USER`, `_PASSWORD` | unset | login, when the server wants one (STARTTLS) |
@@ -50,6 +51,7 @@ class Settings:
     landing_dir: Path
     quarantine_dir: Path
     due_days: int
+    full_check_days: float
     dbt_project_dir: Path
     expectations_dir: Path
     settle_seconds: float = 2.0
@@ -113,6 +115,7 @@ def load_settings() -> Settings:
             else _path("CHITIEU_QUARANTINE_DIR", home / "quarantine")
         ),
         due_days=int(os.environ.get("CHITIEU_DUE_DAYS", "5")),
+        full_check_days=float(os.environ.get("CHITIEU_FULL_CHECK_DAYS", "7")),
         dbt_project_dir=_path("CHITIEU_DBT_PROJECT_DIR", REPO_ROOT / "dbt_project"),
         expectations_dir=_path("CHITIEU_EXPECTATIONS_DIR", REPO_ROOT / "expectations"),
         settle_seconds=float(os.environ.get("CHITIEU_SETTLE_SECONDS", "2")),

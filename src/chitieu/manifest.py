@@ -25,14 +25,18 @@ def manifest_path(settings: Settings | None = None) -> Path:
     return settings.dbt_project_dir / MANIFEST_RELPATH
 
 
-def newest_source(project: Path) -> float:
-    """The latest modification time of the files the project's graph comes from."""
-    newest = 0.0
+def project_sources(project: Path) -> list[Path]:
+    """The files the project's graph comes from, in a stable order."""
+    found: list[Path] = []
     for name in _SOURCES:
         root = project / name
-        paths = [root] if root.is_file() else root.rglob("*")
-        newest = max([newest, *(p.stat().st_mtime for p in paths if p.is_file())])
-    return newest
+        found += [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
+    return found
+
+
+def newest_source(project: Path) -> float:
+    """The latest modification time of the files the project's graph comes from."""
+    return max((path.stat().st_mtime for path in project_sources(project)), default=0.0)
 
 
 def manifest_is_current(settings: Settings | None = None) -> bool:

@@ -82,6 +82,7 @@ class Night:
     published_at: datetime | None = None
     marts: list[MartLine] = field(default_factory=list)
     alerts: list[str] = field(default_factory=list)
+    unchanged: str | None = None  # the night had nothing to build: why
 
     @property
     def date(self) -> date:
@@ -108,7 +109,7 @@ class Night:
         reasons += [f"gate {g.suite} failed" for g in self.gates if not g.success]
         reasons += [f"gate {g.suite} warned" for g in self.gates if g.warnings]
         reasons += [f"{len(self.alerts)} alert(s)"] if self.alerts else []
-        if not self.published:
+        if not self.published and not self.unchanged:
             reasons.append("nothing published")
         return reasons
 
@@ -161,6 +162,8 @@ class Night:
                     else f" (+{mart.added} / ~{mart.changed} / -{mart.removed})"
                 )
                 out.append(f"  {mart.mart}: {mart.rows} rows{diff}")
+        elif self.unchanged:
+            out.append(f"published: nothing to publish, {self.unchanged}")
         else:
             out.append("published: nothing (the published marts are an earlier build)")
         out += [f"alert: {alert}" for alert in self.alerts]
@@ -233,6 +236,15 @@ def _left_out(conn: psycopg.Connection, run_id: str) -> dict[str, list[str]]:
 # --- the files ----------------------------------------------------------------------------
 
 _CODE = re.compile(r"[A-Z][A-Z0-9_]*|[0-9]{2}")
+
+
+def _unchanged(conn: psycopg.Connection, run_id: str) -> str | None:
+    row = conn.execute(
+        "select detail ->> 'unchanged' from audit.run_step"
+        " where run_id = %s and step = 'anything_new' order by started_at desc limit 1",
+        (run_id,),
+    ).fetchone()
+    return row[0] if row else None
 
 
 def path_reporter(path: str, provinces: set[str], units: set[str]) -> str | None:
@@ -393,6 +405,7 @@ def night_status(
             end = max(end, datetime.now(UTC))
         result = Night(run_id, start, end, _steps(conn, run_id), _files(conn, start, end))
         result.left_out = _left_out(conn, run_id)
+        result.unchanged = _unchanged(conn, run_id)
         result.gates = _gates(conn, start, end)
         result.alerts = _alerts(conn, start, end)
         gate_runs = {gate.run_id for gate in result.gates}

@@ -77,6 +77,17 @@ def ingest_file(rel_path: str) -> dict[str, object]:
     return asdict(result)
 
 
+def anything_new(dag_run: str, backfill: tuple[str, str] | None = None) -> bool:
+    """False when the night has nothing to build (no file accepted, the marts' other inputs
+    unchanged since the published build): the DAG then skips the build and publication. A
+    backfill always builds."""
+    if backfill:
+        return True
+    settings = load_settings()
+    url = warehouse_url(settings)
+    return pipeline.check_anything_new(settings, url, dag_run, log.info) is None
+
+
 def build_staging(
     results: list[dict[str, object]] | None = None, dag_run: str | None = None
 ) -> None:

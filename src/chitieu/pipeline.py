@@ -17,6 +17,7 @@ from chitieu import gates, journal, roles
 from chitieu.config import Settings, load_settings
 from chitieu.db import warehouse_url
 from chitieu.exceptions import DataError
+from chitieu.freshness import inputs_fingerprint, nothing_new
 from chitieu.ingest.run import IngestSummary, ensure_schema, ingest_landing
 from chitieu.morning.after import MorningAfter, write_morning_after
 from chitieu.publish import (
@@ -56,8 +57,11 @@ class BuildSummary:
     mart_rows: dict[str, int] = field(default_factory=dict)
     gate_warnings: list[str] = field(default_factory=list)
     docs: str | None = None
+    unchanged: str | None = None  # why nothing was built (freshness.nothing_new)
 
     def lines(self) -> list[str]:
+        if self.unchanged:
+            return ["published marts (schema marts): unchanged, nothing new to build"]
         lines = [
             "published marts (schema marts): "
             + ", ".join(f"{name} {rows} rows" for name, rows in self.mart_rows.items())
@@ -132,7 +136,11 @@ def month_range(first: str, last: str) -> dict[str, str]:
 
 
 def marts_vars(settings: Settings, months: Months | None = None) -> dict[str, object]:
-    dbt_vars: dict[str, object] = {"marts_schema": CANDIDATE, "due_days": settings.due_days}
+    dbt_vars: dict[str, object] = {
+        "marts_schema": CANDIDATE,
+        "due_days": settings.due_days,
+        "inputs_fingerprint": inputs_fingerprint(settings),
+    }
     if months:
         dbt_vars["rebuild_periods"] = month_range(*months)
     return dbt_vars
@@ -308,7 +316,8 @@ def run(
     jobs: int | None = None,
 ) -> RunSummary:
     """Ingest the landing area (`jobs` files at a time), then build, gate and publish: the
-    nightly job."""
+    nightly job. A night that accepted no file, with the marts' other inputs unchanged,
+    stops after the ingest (`check_anything_new`); `full_refresh` always builds."""
     settings = settings or load_settings()
     run_id = new_run_id()
     url = warehouse_url(settings)
@@ -316,13 +325,29 @@ def run(
         with journal.step(url, run_id, "ingest") as ingest:
             ingested = ingest_landing(landing, settings, progress, jobs)
             ingest.detail = ingested.left_out()
-        built = build(settings, progress, full_refresh, run_id=run_id)
+        unchanged = None if full_refresh else check_anything_new(settings, url, run_id, progress)
+        if unchanged:
+            built = BuildSummary(run_id=run_id, unchanged=unchanged)
+        else:
+            built = build(settings, progress, full_refresh, run_id=run_id)
     except Exception:
         # The morning still gets its report of what went wrong, when the database can say.
         write_morning_after(settings, url, run_id, progress)
         raise
     after = write_morning_after(settings, url, run_id, lambda _line: None)
     return RunSummary(ingested, built, after)
+
+
+def check_anything_new(settings: Settings, url: str, run_id: str, progress: Progress) -> str | None:
+    """Why the night has nothing to build, or None; recorded in the journal (step
+    `anything_new`, detail `unchanged`: chitieu/night.py reads it) and said."""
+    with journal.step(url, run_id, "anything_new") as step:
+        unchanged = nothing_new(settings, url)
+        if unchanged:
+            step.detail = {"unchanged": unchanged}
+    if unchanged:
+        progress(unchanged)
+    return unchanged
 
 
 def backfill(

@@ -10,9 +10,17 @@ ranking as (
 
 ),
 
+-- Read twice below, so PostgreSQL materializes it: only the columns used.
 facts as (
 
-    select facts.*
+    select
+        facts.province_code,
+        facts.unit_code,
+        facts.indicator_code,
+        facts.period,
+        facts.value,
+        facts.numerator,
+        facts.denominator
     from {{ ref('fct_indicator_value') }} as facts
     inner join {{ ref('units') }} as units
         on facts.unit_code = units.unit_code

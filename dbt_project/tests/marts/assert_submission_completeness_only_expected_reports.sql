@@ -3,17 +3,36 @@
 -- frequency and lies within the province's reported span (and its validity); and every
 -- expected report has its row. submitted says whether fct_indicator_value has the key.
 
+-- completeness and facts are read twice, so PostgreSQL materializes them: only the columns
+-- used (the marts' name columns would triple what is copied).
+
 with
 
 completeness as (
 
-    select * from {{ ref('submission_completeness') }}
+    select
+        province_code,
+        unit_code,
+        indicator_code,
+        period,
+        expected,
+        submitted,
+        submitted_at
+    from {{ ref('submission_completeness') }}
 
 ),
 
 facts as (
 
-    select * from {{ ref('fct_indicator_value') }}
+    select
+        province_code,
+        unit_code,
+        indicator_code,
+        period,
+        period_start,
+        period_end,
+        first_submitted_at
+    from {{ ref('fct_indicator_value') }}
 
 ),
 
