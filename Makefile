@@ -9,7 +9,7 @@ SYNCED := $(VENV)/.synced
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test test-external-pg lint lint-sql format airflow docs bench db-down clean chromium
+.PHONY: help install demo check test test-external-pg lint lint-sql format airflow docs bench db-down clean chromium
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-17s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -29,6 +29,13 @@ install: $(SYNCED) ## create .venv with the locked dependencies (uv.lock)
 
 demo: $(SYNCED) ## sample data → ingest → dbt → gates → published marts, on embedded PostgreSQL
 	$(BIN)/chitieu demo
+
+# The edit-test loop: no database, no Airflow, no dbt parse (markers: pyproject.toml; `db`
+# is set from the fixtures a test uses).
+check: $(SYNCED) ## under a minute: ruff, and the tests that need no database or Airflow
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest -n 2 -q -m "not db and not airflow and not slow"
 
 test: $(SYNCED) lint ## everything CI runs: linters, the suite, integration tests on PostgreSQL 15
 	$(BIN)/pytest -n 2 --dist loadfile

@@ -47,16 +47,9 @@ from pathlib import Path
 
 from _common import RESULTS, SEEDS, embedded_home, entry, merge_results
 
-HEADER = (
-    "province_code",
-    "unit_code",
-    "period",
-    "indicator_code",
-    "numerator",
-    "denominator",
-    "value",
-    "note",
-)
+from chitieu.ingest.header import CONTRACT_COLUMNS
+
+HEADER = CONTRACT_COLUMNS
 LAST_YEAR = 2024  # every period ends by 2024-12-31, long before the file's date
 FIRST_YEAR = 1900  # the contract's earliest year
 BASELINE_TABLE = "bench.copy_baseline"

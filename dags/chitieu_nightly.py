@@ -132,10 +132,11 @@ def chitieu_nightly() -> None:
 
     # Also after a night with nothing new: a new month's briefs may be due all the same.
     @task(trigger_rule="none_failed")
-    def write_briefs(ds: str | None = None) -> list[str]:
+    def write_briefs(**context: object) -> list[str]:
+        from chitieu.dbt_dag import run_day
         from chitieu.orchestration import write_briefs
 
-        return write_briefs(ds or "")
+        return write_briefs(run_day(context))
 
     # Whatever the other tasks did: the night report and the notices to departments. A
     # teardown, so that its success does not make a failed night's run succeed.

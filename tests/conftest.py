@@ -57,6 +57,14 @@ def servers_left(basetemp: Path | None) -> list[psutil.Process]:
     return left
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """`db`: every test that needs the PostgreSQL server (its fixtures start one), so that
+    `make check` can leave them out."""
+    for item in items:
+        if "pg_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.db)
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Fail the run when it leaves an embedded server of its own running (each would live on,
     its folder deleted, on a machine that runs the suite again and again), and stop them."""

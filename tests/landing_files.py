@@ -6,8 +6,10 @@ import os
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from chitieu.ingest.header import CONTRACT_COLUMNS
+
 VN = timezone(timedelta(hours=7))
-HEADER = "province_code,unit_code,period,indicator_code,numerator,denominator,value,note"
+HEADER = ",".join(CONTRACT_COLUMNS)
 
 
 def write_submission(

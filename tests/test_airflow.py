@@ -20,6 +20,8 @@ from tests.conftest import Warehouse
 from tests.landing_files import at, write_submission
 from tests.test_demo import mart_checksums
 
+pytestmark = pytest.mark.airflow
+
 DAGS = REPO_ROOT / "dags"
 
 # Runs in a fresh interpreter so the import cost measured is the DAG files', not a warm
@@ -335,3 +337,20 @@ def test_airflow_commands_find_the_projects_airflow_first(
     first = seen["PATH"].split(os.pathsep)[0]
     assert os.path.exists(os.path.join(first, "airflow"))
     assert Path(first) == Path(sys.executable).parent
+
+
+def test_run_day_is_the_local_date_with_or_without_a_logical_date() -> None:
+    """01:00 on 1 January in Hà Nội is still 31 December in UTC: the briefs of that night are
+    December's. A run triggered without a logical date takes the day it was queued."""
+    from types import SimpleNamespace
+
+    import pendulum
+
+    from chitieu.dbt_dag import run_day
+
+    dag = SimpleNamespace(timezone=pendulum.timezone("Asia/Ho_Chi_Minh"))
+    new_year = pendulum.datetime(2024, 12, 31, 18, tz="UTC")
+    queued = SimpleNamespace(run_after=new_year)
+    assert str(run_day({"logical_date": new_year, "dag_run": queued, "dag": dag})) == "2025-01-01"
+    assert str(run_day({"logical_date": None, "dag_run": queued, "dag": dag})) == "2025-01-01"
+    assert str(run_day({"dag_run": queued, "dag": dag})) == "2025-01-01"

@@ -142,6 +142,7 @@ def _wait_for_backfill(wh: Warehouse, runs: int, timeout: float) -> list[tuple]:
     raise AssertionError(f"backfill not done after {timeout:.0f} s: {states}")
 
 
+@pytest.mark.airflow
 def test_airflow_backfill_rebuilds_each_runs_month(
     after_the_nights: Warehouse, tmp_path: Path
 ) -> None:

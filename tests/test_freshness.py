@@ -69,6 +69,7 @@ def test_a_night_with_nothing_new_stops_after_the_ingest(published: Warehouse) -
     assert night is not None and night.run_id == quiet.build.run_id
     assert night.unchanged == quiet.build.unchanged
     assert not night.needs_attention, night.attention
+    assert (night.gates, night.published) == ([], False)  # not the gates of the run before
     assert "staging" not in {step.step for step in night.steps}
 
     # A rejected file changes no mart: still nothing to build (but the night needs attention).

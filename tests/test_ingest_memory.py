@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from chitieu.ingest import load
 from chitieu.ingest.errors import FileRejected, SubmissionError
 from chitieu.ingest.fastpath import KeyFilter, RowChecker, clean_csv_rows, copy_tail
+from chitieu.ingest.header import CONTRACT_COLUMNS
 from chitieu.ingest.load import ingest_file
 from chitieu.ingest.parse import is_blank
 from chitieu.ingest.read import read_csv, read_rows
@@ -36,16 +37,7 @@ REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "dbt_project" / "seeds"
 CORPUS = Path(__file__).parent / "corpus"
 SUBMITTED_ON = date(2025, 1, 15)
-HEADER = [
-    "province_code",
-    "unit_code",
-    "period",
-    "indicator_code",
-    "numerator",
-    "denominator",
-    "value",
-    "note",
-]
+HEADER = list(CONTRACT_COLUMNS)
 INTAKE = "DVC_ONLINE_INTAKE_RATE"  # percent, any unit
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from chitieu.ingest.errors import FileRejected, SubmissionError
+from chitieu.ingest.header import CONTRACT_COLUMNS
 from chitieu.ingest.parse import is_blank
 from chitieu.ingest.read import read_csv, read_xlsx
 from chitieu.ingest.validate import Observation, Validator
@@ -23,16 +24,7 @@ from chitieu.reference import Reference, load_reference
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "dbt_project" / "seeds"
 
-HEADER = [
-    "province_code",
-    "unit_code",
-    "period",
-    "indicator_code",
-    "numerator",
-    "denominator",
-    "value",
-    "note",
-]
+HEADER = list(CONTRACT_COLUMNS)
 SUBMITTED_ON = date(2025, 1, 15)
 
 # Indicators of each unit kind in the catalog, with a unit allowed to report them.

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import urllib.request
 from dataclasses import asdict, dataclass
 
 import psycopg
+
+from chitieu.config import load_settings
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,7 @@ def raise_alert(alert: Alert, url: str | None = None) -> None:
         store(url or warehouse_url(), alert)
     except Exception:
         log.exception("could not store the alert in audit.alert")
-    webhook = os.environ.get("CHITIEU_ALERT_WEBHOOK")
+    webhook = load_settings().alert_webhook
     if webhook:
         try:
             post(webhook, alert)

@@ -518,7 +518,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     from psycopg import OperationalError
 
-    from chitieu.errors import UserFacingError
+    from chitieu.exceptions import DataError
 
     args = parser().parse_args(argv)
     logging.basicConfig(
@@ -527,7 +527,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         return int(args.func(args) or 0)
-    except UserFacingError as exc:
+    except DataError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except (ConnectionError, OperationalError) as exc:

@@ -18,6 +18,10 @@ landing area's quarantine defaults to its sibling prefix `quarantine`.
 | `CHITIEU_SMTP_USER`, `_PASSWORD` | unset | login, when the server wants one (STARTTLS) |
 | `CHITIEU_SMTP_FROM` | `chitieu@localhost` | the notices' sender |
 | `CHITIEU_NOTICE_RECIPIENTS` | `$CHITIEU_HOME/notice_recipients.csv` | who is told |
+| `CHITIEU_ALERT_WEBHOOK` | unset | URL a failed task's alert is also posted to (JSON) |
+| `CHITIEU_CHROMIUM` | found on PATH | the Chromium or Chrome binary that prints the briefs |
+| `CHITIEU_DBT_PROJECT_DIR` | `<repo>/dbt_project` | the dbt project (another copy: tests) |
+| `CHITIEU_EXPECTATIONS_DIR` | `<repo>/expectations` | the Great Expectations suites and queries |
 
 The recipients file is a CSV with the columns `province_code,unit_code,email` (one row per
 address; `*` as province_code: that unit in every province).
@@ -61,6 +65,8 @@ class Settings:
     quarantine_url: str | None = None
     smtp: Smtp | None = None
     notice_recipients: Path | None = None
+    alert_webhook: str | None = None
+    chromium: str | None = None
 
     @property
     def landing(self) -> Path | str:
@@ -123,6 +129,8 @@ def load_settings() -> Settings:
         quarantine_url=quarantine_url,
         smtp=_smtp(),
         notice_recipients=_path("CHITIEU_NOTICE_RECIPIENTS", home / "notice_recipients.csv"),
+        alert_webhook=os.environ.get("CHITIEU_ALERT_WEBHOOK") or None,
+        chromium=os.environ.get("CHITIEU_CHROMIUM") or None,
     )
 
 

@@ -39,6 +39,13 @@ def backfill_months(context: Any) -> tuple[str, str] | None:
     return month, month
 
 
+def run_day(context: Any) -> date:
+    """The run's date in the DAG's timezone: its logical date, or, for a run triggered
+    without one (Airflow 3 allows it, from the UI or the REST API), when it was queued."""
+    when = context.get("logical_date") or context["dag_run"].run_after
+    return when.astimezone(context["dag"].timezone).date()  # type: ignore[no-any-return]
+
+
 def prepare_dbt_task(context: Any, operator: Any) -> None:
     """Cosmos interceptor, run in the worker just before dbt: the warehouse connection, the
     transformer role and the vars, and failures classified as `chitieu build` classifies them

@@ -24,6 +24,8 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from chitieu.ingest.header import CONTRACT_COLUMNS
+
 if TYPE_CHECKING:
     from openpyxl.worksheet.worksheet import Worksheet
 
@@ -125,16 +127,7 @@ _NOTES = (
     "Số liệu do Phòng Kế hoạch tổng hợp",
 )
 _CORRECTION_NOTE = "Điều chỉnh số liệu sau rà soát, thay báo cáo ngày {:%d/%m/%Y}"
-_EN_HEADER = (
-    "province_code",
-    "unit_code",
-    "period",
-    "indicator_code",
-    "numerator",
-    "denominator",
-    "value",
-    "note",
-)
+_EN_HEADER = CONTRACT_COLUMNS
 _VI_HEADER = ("Mã tỉnh", "Mã đơn vị", "Kỳ báo cáo", "Mã chỉ tiêu", "Tên chỉ tiêu")
 _VI_VALUES = ("Tử số", "Mẫu số", "Tỷ lệ (%)", "Ghi chú")
 _XLSX_VALUES = ("Tử số", "Mẫu số", "Giá trị", "Ghi chú")

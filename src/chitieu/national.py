@@ -29,6 +29,7 @@ from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
 
+from chitieu.ingest.header import CONTRACT_COLUMNS
 from chitieu.reference import Indicator, load_reference
 
 PROVINCE_COUNT = 34
@@ -40,8 +41,7 @@ LATE_SHARE = 0.1  # of files sent well after the due date
 CORRECTION_SHARE = 0.03  # of files re-sent later with revised figures
 NIGHT_CORRECTIONS = 3  # provinces re-sending their last quarter on the night
 
-_EN_HEADER = ("province_code", "unit_code", "period", "indicator_code", "numerator",
-              "denominator", "value", "note")  # fmt: skip
+_EN_HEADER = CONTRACT_COLUMNS
 _VI_HEADER = ("Mã tỉnh", "Mã đơn vị", "Kỳ báo cáo", "Mã chỉ tiêu", "Tử số", "Mẫu số",
               "Giá trị", "Ghi chú")  # fmt: skip
 

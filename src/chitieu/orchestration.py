@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict
+from datetime import date
 
 from chitieu import journal, pipeline
 from chitieu.config import Settings, load_settings
@@ -164,14 +165,11 @@ def extract_marts(tables: list[str]) -> list[str]:
     return paths
 
 
-def write_briefs(ds: str) -> list[str]:
+def write_briefs(run_day: date) -> list[str]:
     """The progress brief of every province that reported in the month before the run's
     date: what the Working Group reads the next morning. No data is not an error."""
-    from datetime import date
-
     from chitieu.report import ReportError, write_briefs_for_period
 
-    run_day = date.fromisoformat(ds)
     year, month = (run_day.year, run_day.month - 1) if run_day.month > 1 else (run_day.year - 1, 12)
     period = f"{year:04d}-{month:02d}"
     settings = load_settings()

@@ -32,6 +32,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "unit_code": ("Đơn vị",),
     "value": ("Tỷ lệ", "Tỷ lệ %", "Kết quả (%)", "Số liệu"),
 }
+# The contract's columns by their English names, in the contract's order.
+CONTRACT_COLUMNS = tuple(HEADERS)
 REQUIRED = ("province_code", "unit_code", "period", "indicator_code")
 KEY_CODES = ("province_code", "unit_code", "indicator_code")
 

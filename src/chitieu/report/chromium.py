@@ -15,6 +15,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from chitieu.config import load_settings
 from chitieu.exceptions import DataError
 
 FLAGS = (
@@ -48,7 +49,7 @@ class ChromiumFailed(RuntimeError):
 
 
 def find_chromium() -> str | None:
-    configured = os.environ.get("CHITIEU_CHROMIUM")
+    configured = load_settings().chromium
     if configured:
         return configured if Path(configured).exists() else shutil.which(configured)
     for name in CANDIDATES:
