@@ -11,7 +11,7 @@
     (accepted files only), `catalog` those of the indicator_catalog seed.
     The period's type and bounds are parsed here, for the winning rows only: selected from
     the staging view, PostgreSQL would parse them for every row it scans before the join
-    to the touched keys (0.22 s of an incremental night's 0.27 s at national scale). -#}
+    to the touched keys (most of an incremental night's time in this model). -#}
 {% macro select_current_values(values_loaded, files, catalog) -%}
     select
         ranked.province_code,

@@ -108,9 +108,8 @@ rows_present as (
 
 ),
 
--- A full join rather than two EXCEPTs: the keys are never null (contract) and unique (a
--- test of their own), and PostgreSQL hashes a join where EXCEPT sorted both sides twice
--- (7.8 s against 4.5 s at ten times the national dataset).
+-- A full join rather than two EXCEPTs: the keys are never null and unique (the primary
+-- key), and PostgreSQL hashes a join where EXCEPT sorted both sides twice.
 mismatched as (
 
     select
