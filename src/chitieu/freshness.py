@@ -21,21 +21,16 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from pathlib import Path
+from datetime import UTC, datetime, timedelta
 
 import psycopg
-from psycopg import sql
 
 from chitieu.config import Settings
-from chitieu.manifest import project_sources
-from chitieu.publish import BUILD_INFO, PUBLISHED
+from chitieu.manifest import files_under, project_sources
+from chitieu.publish import PUBLISHED, build_info
 
 # What commit_incremental_build writes after the state's prefix.
 _STATE = re.compile(r"fingerprint=([0-9a-f]{32}) through_submission_id=([0-9]+)")
-
-
-def _files(root: Path) -> list[Path]:
-    return sorted(path for path in root.rglob("*") if path.is_file()) if root.is_dir() else []
 
 
 def inputs_fingerprint(settings: Settings) -> str:
@@ -43,7 +38,7 @@ def inputs_fingerprint(settings: Settings) -> str:
     checkout of the same commit has the same fingerprint)."""
     digest = hashlib.md5(usedforsecurity=False)
     roots = (settings.dbt_project_dir, settings.expectations_dir)
-    sources = project_sources(settings.dbt_project_dir) + _files(settings.expectations_dir)
+    sources = project_sources(settings.dbt_project_dir) + files_under(settings.expectations_dir)
     for path in sources:
         root = next(r for r in roots if path.is_relative_to(r))
         digest.update(f"{root.name}/{path.relative_to(root).as_posix()}\0".encode())
@@ -71,22 +66,13 @@ def build_state(conn: psycopg.Connection, schema: str = PUBLISHED) -> BuildState
     return BuildState(found[1], int(found[2])) if found else None
 
 
-def _accepted_after(conn: psycopg.Connection, submission_id: int) -> int:
-    query = sql.SQL(
-        "select count(*) from raw.submission_file where outcome = 'accepted' and submission_id > %s"
-    )
-    row = conn.execute(query, (submission_id,)).fetchone()
-    return int(row[0]) if row else 0
-
-
-def _published_age_days(conn: psycopg.Connection) -> float | None:
-    if conn.execute("select to_regclass(%s)", (f"{PUBLISHED}.{BUILD_INFO}",)).fetchone() == (None,):
-        return None
-    query = sql.SQL("select extract(epoch from now() - built_at) / 86400 from {}").format(
-        sql.Identifier(PUBLISHED, BUILD_INFO)
-    )
-    row = conn.execute(query).fetchone()
-    return float(row[0]) if row else None
+def _accepted_after(conn: psycopg.Connection, submission_id: int) -> bool:
+    row = conn.execute(
+        "select exists (select 1 from raw.submission_file"
+        " where outcome = 'accepted' and submission_id > %s)",
+        (submission_id,),
+    ).fetchone()
+    return bool(row and row[0])
 
 
 def nothing_new(settings: Settings, url: str) -> str | None:
@@ -98,8 +84,11 @@ def nothing_new(settings: Settings, url: str) -> str | None:
             return None
         if _accepted_after(conn, state.through_submission_id):
             return None
-        age = _published_age_days(conn)
-        if age is None or age >= settings.full_check_days:
+        published = build_info(conn)
+        if published is None:
+            return None
+        age = datetime.now(UTC) - published.built_at
+        if age >= timedelta(days=settings.full_check_days):
             return None
     return (
         f"nothing new since the published build: no file accepted after submission "

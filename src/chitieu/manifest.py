@@ -25,13 +25,16 @@ def manifest_path(settings: Settings | None = None) -> Path:
     return settings.dbt_project_dir / MANIFEST_RELPATH
 
 
+def files_under(root: Path) -> list[Path]:
+    """`root` itself when it is a file, else the files below it, in a stable order."""
+    if root.is_file():
+        return [root]
+    return sorted(path for path in root.rglob("*") if path.is_file())
+
+
 def project_sources(project: Path) -> list[Path]:
     """The files the project's graph comes from, in a stable order."""
-    found: list[Path] = []
-    for name in _SOURCES:
-        root = project / name
-        found += [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
-    return found
+    return [path for name in _SOURCES for path in files_under(project / name)]
 
 
 def newest_source(project: Path) -> float:

@@ -22,7 +22,7 @@ from psycopg import sql
 
 from chitieu.config import Settings
 from chitieu.ingest.load import report_of
-from chitieu.publish import BUILD_INFO, PREVIOUS, PUBLISHED
+from chitieu.publish import PREVIOUS, PUBLISHED, build_info
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 UNASSIGNED = "?"
@@ -373,14 +373,8 @@ def _mart_line(conn: psycopg.Connection, mart: str, key: list[str]) -> MartLine:
 def _publication(
     conn: psycopg.Connection, gate_runs: set[str], marts_yml: Path
 ) -> tuple[str | None, datetime | None, list[MartLine]]:
-    if not _table_exists(conn, PUBLISHED, BUILD_INFO):
-        return None, None, []
-    row = conn.execute(
-        sql.SQL("select build_id, validated_at from {}").format(
-            sql.Identifier(PUBLISHED, BUILD_INFO)
-        )
-    ).fetchone()
-    if row is None or row[0] not in gate_runs:
+    published = build_info(conn, PUBLISHED)
+    if published is None or published.build_id not in gate_runs:
         return None, None, []
     keys = mart_keys(marts_yml)
     marts = [
@@ -388,7 +382,7 @@ def _publication(
         for mart in sorted(keys)
         if _table_exists(conn, PUBLISHED, mart)
     ]
-    return row[0], row[1], marts
+    return published.build_id, published.validated_at, marts
 
 
 def night_status(

@@ -10,6 +10,9 @@ Only `marts` is readable by `bi_reader`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 import psycopg
 from psycopg import sql
 
@@ -107,14 +110,26 @@ def mark_validated(url: str, build_id: str) -> None:
         raise PublishError(f"the candidate marts do not hold build {build_id}")
 
 
-def _build_info(conn: psycopg.Connection, schema: str) -> tuple[str, object] | None:
+@dataclass(frozen=True)
+class BuildInfo:
+    """A marts schema's `build_info` row."""
+
+    build_id: str
+    built_at: datetime
+    validated_at: datetime | None
+
+
+def build_info(conn: psycopg.Connection, schema: str = PUBLISHED) -> BuildInfo | None:
+    """The build `schema` holds; None when it holds none."""
     exists = conn.execute("select to_regclass(%s)", (f"{schema}.{BUILD_INFO}",)).fetchone()
     if not exists or exists[0] is None:
         return None
     row = conn.execute(
-        sql.SQL("select build_id, validated_at from {}").format(sql.Identifier(schema, BUILD_INFO))
+        sql.SQL("select build_id, built_at, validated_at from {}").format(
+            sql.Identifier(schema, BUILD_INFO)
+        )
     ).fetchone()
-    return (row[0], row[1]) if row else None
+    return BuildInfo(*row) if row else None
 
 
 def drop_candidate(url: str) -> None:
@@ -130,19 +145,21 @@ def publish(url: str, build_id: str | None = None) -> bool:
     build). Returns False when that build is already the published one (a retried task)."""
     with psycopg.connect(url) as conn:
         conn.execute("select pg_advisory_xact_lock(%s)", (_PUBLISH_LOCK,))
-        published = _build_info(conn, PUBLISHED)
-        if build_id and published and published[0] == build_id:
+        published = build_info(conn, PUBLISHED)
+        if build_id and published and published.build_id == build_id:
             return False
         if not _schema_exists(conn, CANDIDATE):
             raise PublishError("nothing to publish: no candidate marts (run `chitieu build`)")
-        candidate = _build_info(conn, CANDIDATE)
-        if candidate is None or candidate[1] is None:
+        candidate = build_info(conn, CANDIDATE)
+        if candidate is None or candidate.validated_at is None:
             raise PublishError(
                 "the candidate marts have not passed the quality gates: not publishing them "
                 "(run `chitieu build`)"
             )
-        if build_id and candidate[0] != build_id:
-            raise PublishError(f"the candidate marts hold build {candidate[0]}, not {build_id}")
+        if build_id and candidate.build_id != build_id:
+            raise PublishError(
+                f"the candidate marts hold build {candidate.build_id}, not {build_id}"
+            )
         ensure_bi_role(conn)
         _grant_bi(conn, CANDIDATE)
         had_previous = _schema_exists(conn, PREVIOUS)

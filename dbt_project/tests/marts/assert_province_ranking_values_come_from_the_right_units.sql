@@ -10,17 +10,10 @@ ranking as (
 
 ),
 
--- Read twice below, so PostgreSQL materializes it: only the columns used.
+-- Read twice below, so PostgreSQL materializes it: the computed columns, not the names.
 facts as (
 
-    select
-        facts.province_code,
-        facts.unit_code,
-        facts.indicator_code,
-        facts.period,
-        facts.value,
-        facts.numerator,
-        facts.denominator
+    select {{ current_value_columns('facts') }}
     from {{ ref('fct_indicator_value') }} as facts
     inner join {{ ref('units') }} as units
         on facts.unit_code = units.unit_code

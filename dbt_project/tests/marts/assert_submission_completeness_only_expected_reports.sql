@@ -24,15 +24,8 @@ completeness as (
 
 facts as (
 
-    select
-        province_code,
-        unit_code,
-        indicator_code,
-        period,
-        period_start,
-        period_end,
-        first_submitted_at
-    from {{ ref('fct_indicator_value') }}
+    select {{ current_value_columns('facts') }}
+    from {{ ref('fct_indicator_value') }} as facts
 
 ),
 
