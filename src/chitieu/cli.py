@@ -6,6 +6,7 @@ import argparse
 import logging
 import sys
 import time
+from datetime import date, datetime
 from pathlib import Path
 
 from chitieu.config import load_settings
@@ -241,11 +242,24 @@ def cmd_template(args: argparse.Namespace) -> int:
     return 0
 
 
+def _day(text: str) -> date:
+    """A calendar day as ISO (2024-10-11) or as Vietnamese write it (11/10/2024)."""
+    try:
+        if "/" in text:
+            return datetime.strptime(text.strip(), "%d/%m/%Y").date()
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not a date: {text!r} (write 2024-10-11 or 11/10/2024)"
+        ) from None
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from chitieu.db import warehouse_url
     from chitieu.ingest.parse import ParseError, parse_period, parse_province_code
     from chitieu.report import ReportError, write_brief, write_briefs_for_period
     from chitieu.report.chromium import ChromiumFailed, ChromiumMissing, print_pdf, screenshot
+    from chitieu.transform import TransformError
 
     settings = load_settings()
     try:
@@ -256,11 +270,16 @@ def cmd_report(args: argparse.Namespace) -> int:
         return 2
     out = Path(args.out).expanduser() if args.out else None
     url = warehouse_url(settings)
+    when = {"as_of": args.as_of, "revisions_since": args.revisions_since}
     try:
         if province:
-            paths = [write_brief(url, province, period, out, settings=settings)]
+            paths = [
+                write_brief(url, province, period, out, settings=settings, progress=_say, **when)
+            ]
         else:
-            paths = write_briefs_for_period(url, period, out, settings=settings)
+            paths = write_briefs_for_period(
+                url, period, out, settings=settings, progress=_say, **when
+            )
             if not paths:
                 raise ReportError(f"no province reported anything for {period.code}")
         for path in paths:
@@ -269,7 +288,7 @@ def cmd_report(args: argparse.Namespace) -> int:
                 _say(f"  pdf: {print_pdf(path)}")
             if args.png:
                 _say(f"  png: {screenshot(path)}")
-    except (ReportError, ChromiumMissing, ChromiumFailed) as exc:
+    except (ReportError, TransformError, ChromiumMissing, ChromiumFailed) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0
@@ -461,6 +480,21 @@ def parser() -> argparse.ArgumentParser:
         required=True,
         metavar="PERIOD",
         help="2024-10, 2024-Q4, 2024-H2, 2024, or a Vietnamese form such as 'Tháng 10/2024'",
+    )
+    report.add_argument(
+        "--as-of",
+        type=_day,
+        metavar="DATE",
+        help="the brief as it would have been written at the end of that day (2024-10-11 or "
+        "11/10/2024), from the files submitted by then: the marts are rebuilt as of then in "
+        "a schema of their own (dropped after); written as brief_<province>_<period>_as_of_<date>",
+    )
+    report.add_argument(
+        "--revisions-since",
+        type=_day,
+        metavar="DATE",
+        help="the last meeting's day: the brief lists the figures revised after it (default: "
+        "the day the previous period's reports were due, its last day + CHITIEU_DUE_DAYS)",
     )
     report.add_argument("--pdf", action="store_true", help="also print it to PDF (Chromium)")
     report.add_argument("--png", action="store_true", help="also write a PNG of it (Chromium)")

@@ -7,51 +7,41 @@
     )
 }}
 
--- Incremental: a build recomputes supersession only for the keys that submissions newer
--- than the schema's watermark reported, over every accepted row of those keys (a new file
--- may lose to an older one with a later submitted_at), and replaces those keys.
+-- The current version of each key of fct_indicator_value_history, which computes
+-- supersession (already up to date in this build). Incremental: a build replaces the keys
+-- that submissions newer than the schema's watermark reported.
 -- depends_on: {{ ref('stg_raw__submission_values') }}
 
 with
 
-values_loaded as (
+history as (
 
     {{ rows_with_touched_keys(
-        ref('stg_raw__submission_values'),
+        ref('fct_indicator_value_history'),
         ['province_code', 'unit_code', 'indicator_code', 'period']
     ) }}
 
 ),
 
-files as (
-
-    select * from {{ ref('stg_raw__submission_files') }}
-    where is_accepted
-
-),
-
-catalog as (
-
-    select * from {{ ref('indicator_catalog') }}
-
-),
-
-current_values as (
-
-    {{ select_current_values('values_loaded', 'files', 'catalog') }}
-
-),
-
-coded as (
+final as (
 
     select
         province_code,
+        province_name_vi,
+        province_name_en,
         unit_code,
+        unit_name_vi,
+        unit_name_en,
         indicator_code,
+        indicator_name_vi,
+        indicator_name_en,
+        unit_of_measure,
         period,
         period_type,
         period_start,
         period_end,
+        period_label,
+        period_sort_key,
         value,
         numerator,
         denominator,
@@ -59,13 +49,8 @@ coded as (
         submitted_at,
         first_submitted_at
 
-    from current_values
-
-),
-
-final as (
-
-    {{ select_labelled('coded', ['province', 'unit', 'indicator', 'period']) }}
+    from history
+    where is_current
 
 )
 

@@ -23,6 +23,7 @@ renamed as (
         outcome = 'accepted' as is_accepted
 
     from source
+    where {{ known_submission('source.submission_id') }}
 
 )
 

@@ -26,6 +26,7 @@ typed as (
         note
 
     from source
+    where {{ known_submission('source.submission_id') }}
 
 )
 

@@ -176,6 +176,18 @@ def fmt_gap(gap: Number | None, unit_of_measure: str, comparator: str) -> str:
     return fmt_number(gap)
 
 
+def fmt_change(change: Number | None, unit_of_measure: str) -> str:
+    """A revision's change in words and the indicator's unit: `tăng 5,84 điểm %`, `giảm 2`
+    (words, not a sign: a leading + reads as a formula when the table is pasted into Excel)."""
+    if change is None:
+        return "—"
+    amount = _decimal(change)
+    if amount == 0:
+        return "không đổi"
+    word = "tăng " if amount > 0 else "giảm "
+    return word + fmt_gap(abs(amount), unit_of_measure, ">=")
+
+
 def gap_phrase(gap: Number | None, unit_of_measure: str, comparator: str) -> str:
     """The words before the gap, as the meeting reports put them: `còn thiếu 90 điểm %`."""
     if gap is None:

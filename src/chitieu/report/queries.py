@@ -31,16 +31,20 @@ squares projection was fitted to) and the line to the deadline ending at the mar
 `projected_value`.
 
 Submission completeness comes from `marts.submission_completeness` (expected reports whose
-period belongs to P); where that mart is not published yet it is derived the same way from the
-catalog's reporting units and frequency and `marts.fct_indicator_value`. The province's rank
-among provinces comes from `marts.province_ranking` (latest period belonging to P for each
-indicator), or is derived from the facts the same way. Names come from `marts.dim_*`, else
-from the `reference` seeds.
+period belongs to P). The province's rank among provinces comes from `marts.province_ranking`
+(latest period belonging to P for each indicator). Names come from `marts.dim_*`.
+
+Figures revised since the last meeting come from `marts.fct_indicator_value_revision`: the
+revisions of the province's values for periods ending on or before P's end, submitted after
+the last meeting's day (by default the day the previous period's reports were due: the day
+before P began plus the due days).
+
+Every query reads one schema of marts, `marts` (the published ones) by default; a brief as
+of a past date reads marts rebuilt from the files submitted by then (`chitieu.as_of`).
 """
 
 from __future__ import annotations
 
-import calendar
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -53,20 +57,14 @@ from psycopg.rows import dict_row
 from chitieu.exceptions import DataError
 from chitieu.ingest.parse import Period, parse_period
 
-# SQL here is built with f-strings only from these schema names and fixed fragments of this
-# module (hence the `noqa: S608`s); every value from a caller goes as a %(name)s parameter.
+# SQL here is built with f-strings only from a schema name (`marts`, or the as-of schema
+# chitieu.as_of names) and fixed fragments of this module (hence the `noqa: S608`s); every
+# value from a caller goes as a %(name)s parameter.
 MARTS = "marts"
-REFERENCE = "reference"
 
 # Vietnam has kept UTC+7 without daylight saving since 1975: a report's calendar day.
 VN_TZ = timezone(timedelta(hours=7), "+07")
 
-_FREQUENCY_TYPE = {
-    "monthly": "month",
-    "quarterly": "quarter",
-    "half_yearly": "half_year",
-    "yearly": "year",
-}
 # Indicators shown as "key figures" rather than against a rate target.
 KEY_FIGURE_UNITS_OF_MEASURE = ("count", "vnd", "rank", "days", "milestone")
 
@@ -233,6 +231,21 @@ class SharedTarget:
 
 
 @dataclass(frozen=True)
+class Revision:
+    """A figure of the province revised since the last meeting
+    (marts.fct_indicator_value_revision)."""
+
+    unit: Unit
+    indicator: Indicator
+    period: Period
+    old_value: Decimal
+    new_value: Decimal
+    change: Decimal
+    old_submitted: date
+    new_submitted: date
+
+
+@dataclass(frozen=True)
 class Headline:
     targets_assessed: int
     targets_met: int
@@ -264,16 +277,19 @@ class Brief:
     unit_scores: tuple[UnitScore, ...]
     trends: tuple[Trend, ...]
     completeness: tuple[UnitCompleteness, ...]
-    completeness_source: str  # "mart" | "derived"
     province_ranks: tuple[ProvinceRank, ...]
     provinces_compared: int
-    ranks_source: str  # "mart" | "derived"
     key_figures: tuple[KeyFigure, ...]
     overdue: tuple[Overdue, ...]
     shared_targets: tuple[SharedTarget, ...]
     headline: Headline
     due_days: int = 5
     sources: tuple[str, ...] = field(default=())
+    # The day the brief is written as of (None: from the published marts, as they are now).
+    as_of: date | None = None
+    # The revisions submitted after the last meeting's day (`revisions_since`).
+    revisions: tuple[Revision, ...] = ()
+    revisions_since: date | None = None
 
     @property
     def highlights(self) -> tuple[TargetRow, ...]:
@@ -315,15 +331,6 @@ def _exists(conn: psycopg.Connection, relation: str) -> bool:
     return bool(row and row[0])
 
 
-def _has_column(conn: psycopg.Connection, schema: str, table: str, column: str) -> bool:
-    row = conn.execute(
-        "select 1 from information_schema.columns"
-        " where table_schema = %s and table_name = %s and column_name = %s",
-        (schema, table, column),
-    ).fetchone()
-    return row is not None
-
-
 def _rows(conn: psycopg.Connection, query: str, params: dict[str, object]) -> list[dict]:
     with conn.cursor(row_factory=dict_row) as cur:
         cur.execute(query, params)  # type: ignore[arg-type]
@@ -332,25 +339,6 @@ def _rows(conn: psycopg.Connection, query: str, params: dict[str, object]) -> li
 
 def _period(code: str) -> Period:
     return parse_period(code)
-
-
-def periods_ending_within(period: Period) -> list[Period]:
-    """Every canonical period (month, quarter, half-year, year) that ends within `period`."""
-    out: list[Period] = []
-    year, month = period.start.year, period.start.month
-    while date(year, month, 1) <= period.end:
-        last = date(year, month, calendar.monthrange(year, month)[1])
-        codes = [f"{year:04d}-{month:02d}"]
-        if month % 3 == 0:
-            codes.append(f"{year:04d}-Q{month // 3}")
-        if month % 6 == 0:
-            codes.append(f"{year:04d}-H{month // 6}")
-        if month == 12:
-            codes.append(f"{year:04d}")
-        if period.start <= last <= period.end:
-            out += [parse_period(code) for code in codes]
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return out
 
 
 def _local_day(moment: datetime) -> date:
@@ -402,23 +390,14 @@ class _Names:
         )
 
 
-def _load_names(conn: psycopg.Connection) -> _Names:
-    if _exists(conn, f"{MARTS}.dim_unit"):
-        unit_rows = _rows(conn, f"select * from {MARTS}.dim_unit", {})  # noqa: S608 (schema constants)
-    else:
-        unit_rows = _rows(conn, f"select * from {REFERENCE}.units", {})  # noqa: S608 (schema constants)
-    ind_table = (
-        f"{MARTS}.dim_indicator"
-        if _exists(conn, f"{MARTS}.dim_indicator")
-        else f"{REFERENCE}.indicator_catalog"
+def _load_names(conn: psycopg.Connection, marts: str) -> _Names:
+    unit_rows = _rows(conn, f"select * from {marts}.dim_unit", {})  # noqa: S608 (schema name)
+    ind_rows = _rows(conn, f"select * from {marts}.dim_indicator", {})  # noqa: S608 (schema name)
+    prov_rows = _rows(
+        conn,
+        f"select province_code, name_vi, name_en from {marts}.dim_province",  # noqa: S608 (schema name)
+        {},
     )
-    ind_rows = _rows(conn, f"select * from {ind_table}", {})  # noqa: S608 (schema constants)
-    prov_table = (
-        f"{MARTS}.dim_province"
-        if _exists(conn, f"{MARTS}.dim_province")
-        else f"{REFERENCE}.provinces"
-    )
-    prov_rows = _rows(conn, f"select province_code, name_vi, name_en from {prov_table}", {})  # noqa: S608 (schema constants)
     return _Names(
         units={
             r["unit_code"]: Unit(
@@ -445,7 +424,7 @@ def _load_names(conn: psycopg.Connection) -> _Names:
 # --- the sections --------------------------------------------------------------------------
 
 
-def _latest_per_target(condition: str, keep: str = "true") -> str:
+def _latest_per_target(marts: str, condition: str, keep: str = "true") -> str:
     """The latest target_gap row of each of the province's targets among the rows meeting
     `condition` (with the fact's period start and fraction), then filtered by `keep`."""
     return f"""
@@ -461,8 +440,8 @@ select * from (
                 g.target_value, g.target_deadline
             order by g.period_end desc, f.period_start desc
         ) as recency
-    from {MARTS}.target_gap as g
-    inner join {MARTS}.fct_indicator_value as f
+    from {marts}.target_gap as g
+    inner join {marts}.fct_indicator_value as f
         on
             f.province_code = g.province_code
             and f.unit_code = g.unit_code
@@ -471,10 +450,7 @@ select * from (
     where g.province_code = %(province)s and {condition}
 ) as candidates
 where recency = 1 and {keep}
-"""  # noqa: S608 (schema constants)
-
-
-_KEPT_TARGETS = _latest_per_target("g.period_end between %(start)s and %(end)s")
+"""  # noqa: S608 (schema name)
 
 
 def _target_row(r: dict, names: _Names) -> TargetRow:
@@ -509,10 +485,11 @@ def not_met_order(row: TargetRow) -> tuple:
 
 
 def _kept_targets(
-    conn: psycopg.Connection, names: _Names, province: str, period: Period
+    conn: psycopg.Connection, marts: str, names: _Names, province: str, period: Period
 ) -> list[TargetRow]:
     params = {"province": province, "start": period.start, "end": period.end}
-    return [_target_row(r, names) for r in _rows(conn, _KEPT_TARGETS, params)]
+    query = _latest_per_target(marts, "g.period_end between %(start)s and %(end)s")
+    return [_target_row(r, names) for r in _rows(conn, query, params)]
 
 
 def _unit_scores(
@@ -548,7 +525,7 @@ def _unit_scores(
 
 
 def _trends(
-    conn: psycopg.Connection, names: _Names, province: str, rows: Sequence[TargetRow]
+    conn: psycopg.Connection, marts: str, names: _Names, province: str, rows: Sequence[TargetRow]
 ) -> list[Trend]:
     if not rows:
         return []
@@ -556,8 +533,8 @@ def _trends(
     last = max(r.period.end for r in rows)
     history = _rows(
         conn,
-        f"select unit_code, indicator_code, period, period_end, value"  # noqa: S608 (schema constants)
-        f" from {MARTS}.fct_indicator_value"
+        f"select unit_code, indicator_code, period, period_end, value"  # noqa: S608 (schema name)
+        f" from {marts}.fct_indicator_value"
         f" where province_code = %(province)s and period_end <= %(last)s"
         f" and value is not null and unit_code || '|' || indicator_code = any(%(pairs)s)"
         f" order by period_end, period",
@@ -587,65 +564,17 @@ def _trends(
 
 
 def _completeness_rows(
-    conn: psycopg.Connection, names: _Names, province: str, period: Period, due_days: int
-) -> tuple[list[dict], str]:
-    """Expected reports whose period belongs to P: from the mart, else derived."""
-    params = {"province": province, "start": period.start, "end": period.end}
-    if _exists(conn, f"{MARTS}.submission_completeness"):
-        rows = _rows(
-            conn,
-            f"select unit_code, indicator_code, period, period_end, submitted, submitted_at,"  # noqa: S608 (schema constants)
-            f" due_date, on_time from {MARTS}.submission_completeness"
-            f" where province_code = %(province)s and period_end between %(start)s and %(end)s"
-            f" and expected",
-            params,
-        )
-        return rows, "mart"
-    first = (
-        "first_submitted_at"
-        if _has_column(conn, MARTS, "fct_indicator_value", "first_submitted_at")
-        else "submitted_at"
+    conn: psycopg.Connection, marts: str, province: str, period: Period
+) -> list[dict]:
+    """Expected reports whose period belongs to P."""
+    return _rows(
+        conn,
+        f"select unit_code, indicator_code, period, period_end, submitted, submitted_at,"  # noqa: S608 (schema name)
+        f" due_date, on_time from {marts}.submission_completeness"
+        f" where province_code = %(province)s and period_end between %(start)s and %(end)s"
+        f" and expected",
+        {"province": province, "start": period.start, "end": period.end},
     )
-    facts = {
-        (r["unit_code"], r["indicator_code"], r["period"]): r["submitted_at"]
-        for r in _rows(
-            conn,
-            f"select unit_code, indicator_code, period, {first} as submitted_at"  # noqa: S608 (schema constants)
-            f" from {MARTS}.fct_indicator_value"
-            f" where province_code = %(province)s and period_end between %(start)s and %(end)s",
-            params,
-        )
-    }
-    rows = []
-    periods = periods_ending_within(period)
-    for indicator in names.indicators.values():
-        period_type = _FREQUENCY_TYPE.get(indicator.frequency)
-        units = (
-            list(names.units)
-            if "*" in indicator.reporting_units
-            else [u for u in indicator.reporting_units if u in names.units]
-        )
-        for p in periods:
-            if p.type != period_type:
-                continue
-            due = p.end + timedelta(days=due_days)
-            for unit in units:
-                submitted_at = facts.get((unit, indicator.code, p.code))
-                rows.append(
-                    {
-                        "unit_code": unit,
-                        "indicator_code": indicator.code,
-                        "period": p.code,
-                        "period_end": p.end,
-                        "submitted": submitted_at is not None,
-                        "submitted_at": submitted_at,
-                        "due_date": due,
-                        "on_time": None
-                        if submitted_at is None
-                        else _local_day(submitted_at) <= due,
-                    }
-                )
-    return rows, "derived"
 
 
 def _completeness(rows: Sequence[dict], names: _Names) -> list[UnitCompleteness]:
@@ -693,77 +622,15 @@ def _completeness(rows: Sequence[dict], names: _Names) -> list[UnitCompleteness]
     return out
 
 
-_RANKING_FROM_FACTS = f"""
-with facts as (
-    select f.*
-    from {MARTS}.fct_indicator_value as f
-    inner join {REFERENCE}.units as u on f.unit_code = u.unit_code
-    where u.unit_type = 'department' and f.period_end between %(start)s and %(end)s
-),
-named as (
-    select c.indicator_code, n.unit_code, n.unit_order
-    from {REFERENCE}.indicator_catalog as c
-    cross join lateral unnest(string_to_array(c.reporting_units, ';'))
-        with ordinality as n (unit_code, unit_order)
-    where c.reporting_units <> '*'
-),
-named_values as (
-    select distinct on (f.indicator_code, f.period, f.province_code)
-        f.indicator_code, f.period, f.period_start, f.period_end, f.province_code, f.value
-    from facts as f
-    inner join named as n on f.indicator_code = n.indicator_code and f.unit_code = n.unit_code
-    order by f.indicator_code, f.period, f.province_code, n.unit_order
-),
-any_values as (
-    select
-        f.indicator_code, f.period, min(f.period_start) as period_start,
-        min(f.period_end) as period_end, f.province_code,
-        case
-            when count(*) filter (where f.numerator is not null and f.denominator is not null) > 0
-                then round(
-                    100.0 * sum(f.numerator) filter (where f.denominator is not null)
-                    / nullif(sum(f.denominator) filter (where f.numerator is not null), 0),
-                    4
-                )
-            else round(avg(f.value), 4)
-        end as value
-    from facts as f
-    inner join {REFERENCE}.indicator_catalog as c on f.indicator_code = c.indicator_code
-    where c.reporting_units = '*'
-    group by f.indicator_code, f.period, f.province_code
-),
-province_values as (
-    select * from named_values
-    union all
-    select * from any_values
-)
-select
-    v.indicator_code, v.period, v.period_start, v.period_end, v.province_code, v.value,
-    rank() over (
-        partition by v.indicator_code, v.period
-        order by
-            case when c.direction = 'higher_better' then v.value end desc nulls last,
-            case when c.direction = 'lower_better' then v.value end asc nulls last
-    ) as rank
-from province_values as v
-inner join {REFERENCE}.indicator_catalog as c on v.indicator_code = c.indicator_code
-"""  # noqa: S608 (schema constants)
-
-
 def _province_ranks(
-    conn: psycopg.Connection, names: _Names, province: str, period: Period
-) -> tuple[list[ProvinceRank], int, str]:
+    conn: psycopg.Connection, marts: str, names: _Names, province: str, period: Period
+) -> tuple[list[ProvinceRank], int]:
     params = {"province": province, "start": period.start, "end": period.end}
-    if _exists(conn, f"{MARTS}.province_ranking"):
-        source = (
-            f"select indicator_code, period, period_start, period_end, province_code, value,"  # noqa: S608 (schema constants)
-            f" rank from {MARTS}.province_ranking"
-            f" where period_end between %(start)s and %(end)s"
-        )
-        origin = "mart"
-    else:
-        source = _RANKING_FROM_FACTS
-        origin = "derived"
+    source = (
+        f"select indicator_code, period, period_start, period_end, province_code, value,"  # noqa: S608 (schema name)
+        f" rank from {marts}.province_ranking"
+        f" where period_end between %(start)s and %(end)s"
+    )
     rows = _rows(
         conn,
         f"""
@@ -787,12 +654,12 @@ def _province_ranks(
             where province_code = %(province)s
         )
         select * from latest where recency = 1
-        """,  # noqa: S608 (schema constants)
+        """,  # noqa: S608 (schema name)
         params,
     )
     compared = _rows(
         conn,
-        f"with ranking as ({source}) select count(distinct province_code) as n from ranking",  # noqa: S608 (schema constants)
+        f"with ranking as ({source}) select count(distinct province_code) as n from ranking",  # noqa: S608 (schema name)
         params,
     )
     ranks = [
@@ -807,18 +674,18 @@ def _province_ranks(
         for r in rows
     ]
     ranks.sort(key=lambda r: (-(r.rank / max(r.provinces_ranked, 1)), r.indicator.name_vi))
-    return ranks, int(compared[0]["n"] if compared else 0), origin
+    return ranks, int(compared[0]["n"] if compared else 0)
 
 
 def _facts_up_to(
-    conn: psycopg.Connection, province: str, period: Period, codes: Sequence[str]
+    conn: psycopg.Connection, marts: str, province: str, period: Period, codes: Sequence[str]
 ) -> list[dict]:
     if not codes:
         return []
     return _rows(
         conn,
-        f"select unit_code, indicator_code, period, period_type, period_start, period_end,"  # noqa: S608 (schema constants)
-        f" value, numerator, denominator from {MARTS}.fct_indicator_value"
+        f"select unit_code, indicator_code, period, period_type, period_start, period_end,"  # noqa: S608 (schema name)
+        f" value, numerator, denominator from {marts}.fct_indicator_value"
         f" where province_code = %(province)s and period_end <= %(end)s"
         f" and indicator_code = any(%(codes)s)"
         f" order by period_end, period_start",
@@ -827,14 +694,14 @@ def _facts_up_to(
 
 
 def _key_figures(
-    conn: psycopg.Connection, names: _Names, province: str, period: Period
+    conn: psycopg.Connection, marts: str, names: _Names, province: str, period: Period
 ) -> list[KeyFigure]:
     codes = [
         i.code
         for i in names.indicators.values()
         if i.unit_of_measure in KEY_FIGURE_UNITS_OF_MEASURE
     ]
-    facts = _facts_up_to(conn, province, period, codes)
+    facts = _facts_up_to(conn, marts, province, period, codes)
     by_indicator: dict[str, list[dict]] = defaultdict(list)
     for f in facts:
         by_indicator[f["indicator_code"]].append(f)
@@ -876,16 +743,16 @@ def _key_figures(
 
 
 def _overdue(
-    conn: psycopg.Connection, names: _Names, province: str, period: Period
+    conn: psycopg.Connection, marts: str, names: _Names, province: str, period: Period
 ) -> list[Overdue]:
     rows = _rows(
         conn,
-        _latest_per_target("g.target_deadline < %(start)s", keep="risk = 'missed'"),
+        _latest_per_target(marts, "g.target_deadline < %(start)s", keep="risk = 'missed'"),
         {"province": province, "start": period.start},
     )
     if not rows:
         return []
-    facts = _facts_up_to(conn, province, period, sorted({r["indicator_code"] for r in rows}))
+    facts = _facts_up_to(conn, marts, province, period, sorted({r["indicator_code"] for r in rows}))
     latest: dict[tuple[str, str], dict] = {}
     for f in facts:  # ordered by period_end: the last one wins
         latest[(f["unit_code"], f["indicator_code"])] = f
@@ -927,28 +794,80 @@ def _shared_targets(targets: Sequence[TargetRow]) -> list[SharedTarget]:
 # --- the brief -----------------------------------------------------------------------------
 
 
-def provinces_reporting(conn: psycopg.Connection, period: Period) -> list[str]:
+def provinces_reporting(conn: psycopg.Connection, period: Period, marts: str = MARTS) -> list[str]:
     """Provinces with at least one fact whose period belongs to `period`."""
     rows = conn.execute(
-        f"select distinct province_code from {MARTS}.fct_indicator_value"  # noqa: S608 (schema constants)
+        f"select distinct province_code from {marts}.fct_indicator_value"  # noqa: S608 (schema name)
         f" where period_end between %s and %s order by 1",
         (period.start, period.end),
     ).fetchall()
     return [r[0] for r in rows]
 
 
+def last_meeting_day(period: Period, due_days: int) -> date:
+    """The day of the meeting before the one `period`'s brief is for, by default: the day
+    the previous period's reports were due (the previous period ends the day before
+    `period` begins)."""
+    return period.start - timedelta(days=1) + timedelta(days=due_days)
+
+
+def _revisions(
+    conn: psycopg.Connection,
+    marts: str,
+    names: _Names,
+    province: str,
+    period: Period,
+    since: date,
+) -> list[Revision]:
+    """Revisions of the province's values for periods ending by P's end, submitted after
+    the day `since` (Vietnam's calendar day), newest first."""
+    after = datetime.combine(since + timedelta(days=1), datetime.min.time(), VN_TZ)
+    rows = _rows(
+        conn,
+        f"select unit_code, indicator_code, period, old_value, new_value, change,"  # noqa: S608 (schema name)
+        f" old_submitted_at, new_submitted_at from {marts}.fct_indicator_value_revision"
+        f" where province_code = %(province)s and period_end <= %(end)s"
+        f" and new_submitted_at >= %(after)s"
+        f" order by new_submitted_at desc, unit_code, indicator_code, period_end, period_start",
+        {"province": province, "end": period.end, "after": after},
+    )
+    return [
+        Revision(
+            unit=names.unit(r["unit_code"]),
+            indicator=names.indicator(r["indicator_code"]),
+            period=_period(r["period"]),
+            old_value=r["old_value"],
+            new_value=r["new_value"],
+            change=r["change"],
+            old_submitted=_local_day(r["old_submitted_at"]),
+            new_submitted=_local_day(r["new_submitted_at"]),
+        )
+        for r in rows
+    ]
+
+
 def load_brief(
-    conn: psycopg.Connection, province: str, period: Period | str, due_days: int = 5
+    conn: psycopg.Connection,
+    province: str,
+    period: Period | str,
+    due_days: int = 5,
+    *,
+    marts: str = MARTS,
+    as_of: date | None = None,
+    revisions_since: date | None = None,
 ) -> Brief:
-    """Read every section of the brief for `province` and `period` from the marts."""
+    """Read every section of the brief for `province` and `period` from the marts in schema
+    `marts` (for a brief `as_of` a past day: the marts chitieu.as_of rebuilt as of then).
+    The revisions section lists what was revised after `revisions_since` (default: the last
+    meeting's day, `last_meeting_day`)."""
     period = period if isinstance(period, Period) else parse_period(period)
-    if not _exists(conn, f"{MARTS}.target_gap"):
+    if not _exists(conn, f"{marts}.target_gap"):
         raise ReportError("the marts are not published yet: run `chitieu run` or `chitieu demo`")
-    names = _load_names(conn)
+    names = _load_names(conn, marts)
     reported = _rows(
         conn,
-        f"select distinct unit_code, max(submitted_at) over () as last_submitted"  # noqa: S608 (schema constants)
-        f" from {MARTS}.fct_indicator_value"
+        f"select distinct unit_code, max(submitted_at) over () as last_submitted"  # noqa: S608 (schema name)
+        f" from {marts}.fct_indicator_value"
         f" where province_code = %(province)s and period_end between %(start)s and %(end)s",
         {"province": province, "start": period.start, "end": period.end},
     )
@@ -956,17 +875,16 @@ def load_brief(
         raise ReportError(
             f"no data for province {province} in period {period.code}: nothing was reported "
             f"for a period ending between {period.start} and {period.end}"
+            + (f" in the files submitted by {as_of}" if as_of else "")
         )
     data_as_of = _local_day(reported[0]["last_submitted"])
-    targets = _kept_targets(conn, names, province, period)
+    targets = _kept_targets(conn, marts, names, province, period)
     not_met = sorted((t for t in targets if t.status == "not_met"), key=not_met_order)
     at_risk = [t for t in not_met if t.risk == "at_risk"]
-    completeness_rows, completeness_source = _completeness_rows(
-        conn, names, province, period, due_days
-    )
-    completeness = _completeness(completeness_rows, names)
-    ranks, compared, ranks_source = _province_ranks(conn, names, province, period)
-    overdue = _overdue(conn, names, province, period)
+    completeness = _completeness(_completeness_rows(conn, marts, province, period), names)
+    ranks, compared = _province_ranks(conn, marts, names, province, period)
+    overdue = _overdue(conn, marts, names, province, period)
+    since = revisions_since or last_meeting_day(period, due_days)
     by_risk: dict[str, int] = defaultdict(int)
     for t in targets:
         by_risk[t.risk] += 1
@@ -992,13 +910,11 @@ def load_brief(
         targets=tuple(targets),
         not_met=tuple(not_met),
         unit_scores=tuple(_unit_scores(targets, {r["unit_code"] for r in reported}, names)),
-        trends=tuple(_trends(conn, names, province, at_risk)),
+        trends=tuple(_trends(conn, marts, names, province, at_risk)),
         completeness=tuple(completeness),
-        completeness_source=completeness_source,
         province_ranks=tuple(ranks),
         provinces_compared=compared,
-        ranks_source=ranks_source,
-        key_figures=tuple(_key_figures(conn, names, province, period)),
+        key_figures=tuple(_key_figures(conn, marts, names, province, period)),
         overdue=tuple(overdue),
         shared_targets=tuple(_shared_targets(targets)),
         headline=headline,
@@ -1008,9 +924,12 @@ def load_brief(
             for name in (
                 "target_gap",
                 "fct_indicator_value",
-                "submission_completeness" if completeness_source == "mart" else None,
-                "province_ranking" if ranks_source == "mart" else None,
+                "submission_completeness",
+                "province_ranking",
+                "fct_indicator_value_revision",
             )
-            if name
         ),
+        as_of=as_of,
+        revisions=tuple(_revisions(conn, marts, names, province, period, since)),
+        revisions_since=since,
     )

@@ -7,7 +7,9 @@ formula gets a leading apostrophe (`formatting.neutralize`). The template only f
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 
 import psycopg
@@ -17,7 +19,7 @@ from markupsafe import Markup
 from chitieu.config import Settings, load_settings
 from chitieu.ingest.parse import Period, parse_period
 from chitieu.report import charts, formatting
-from chitieu.report.queries import Brief, load_brief, provinces_reporting
+from chitieu.report.queries import MARTS, Brief, load_brief, provinces_reporting
 
 Progress = Callable[[str], None]
 
@@ -52,6 +54,7 @@ def environment(package: str = "chitieu.report", formula_safe: bool = True) -> E
         target=formatting.fmt_target,
         gap=formatting.fmt_gap,
         gap_phrase=formatting.gap_phrase,
+        change=formatting.fmt_change,
         date=formatting.fmt_date,
         period_label=formatting.period_label,
         period_short=formatting.period_short,
@@ -73,8 +76,9 @@ def render_html(brief: Brief) -> str:
     return template.render(b=brief, h=brief.headline, province_title=title)
 
 
-def brief_filename(province: str, period: Period) -> str:
-    return f"brief_{province}_{period.code}.html"
+def brief_filename(province: str, period: Period, as_of: date | None = None) -> str:
+    suffix = f"_as_of_{as_of.isoformat()}" if as_of else ""
+    return f"brief_{province}_{period.code}{suffix}.html"
 
 
 def _snapshot(url: str) -> psycopg.Connection:
@@ -93,6 +97,45 @@ def _write_atomic(path: Path, text: str) -> None:
     os.replace(partial, path)
 
 
+@contextmanager
+def _marts_schema(
+    settings: Settings, url: str, as_of: date | None, progress: Progress | None
+) -> Iterator[str]:
+    """The schema a brief reads: the published marts, or the marts as of a past day."""
+    if as_of is None:
+        yield MARTS
+        return
+    from chitieu.as_of import marts_as_of
+
+    with marts_as_of(settings, url, as_of, progress or (lambda _line: None)) as schema:
+        yield schema
+
+
+def _write_one(
+    url: str,
+    schema: str,
+    province: str,
+    period: Period,
+    out_dir: Path | None,
+    settings: Settings,
+    as_of: date | None,
+    revisions_since: date | None,
+) -> Path:
+    with _snapshot(url) as conn:
+        brief = load_brief(
+            conn,
+            province,
+            period,
+            settings.due_days,
+            marts=schema,
+            as_of=as_of,
+            revisions_since=revisions_since,
+        )
+    path = (out_dir or settings.reports_dir) / brief_filename(province, period, as_of)
+    _write_atomic(path, render_html(brief))
+    return path
+
+
 def write_brief(
     url: str,
     province: str,
@@ -102,16 +145,20 @@ def write_brief(
     pdf: bool = False,
     png: bool = False,
     settings: Settings | None = None,
+    as_of: date | None = None,
+    revisions_since: date | None = None,
+    progress: Progress | None = None,
 ) -> Path:
     """Write `brief_<province>_<period>.html` into `out_dir` (default
     `$CHITIEU_HOME/reports`); with `pdf`/`png` also print it with headless Chromium, next to
-    it. Returns the HTML file."""
+    it. `as_of`: the brief as it would have been written at the end of that day, from the
+    files submitted by then (`…_as_of_<day>.html`; chitieu.as_of). `revisions_since`: the
+    last meeting's day (default: the day the previous period's reports were due). Returns
+    the HTML file."""
     settings = settings or load_settings()
     period = period if isinstance(period, Period) else parse_period(period)
-    with _snapshot(url) as conn:
-        brief = load_brief(conn, province, period, settings.due_days)
-    path = (out_dir or settings.reports_dir) / brief_filename(province, period)
-    _write_atomic(path, render_html(brief))
+    with _marts_schema(settings, url, as_of, progress) as schema:
+        path = _write_one(url, schema, province, period, out_dir, settings, as_of, revisions_since)
     if pdf or png:
         from chitieu.report import chromium
 
@@ -130,19 +177,29 @@ def write_briefs_for_period(
     pdf: bool = False,
     settings: Settings | None = None,
     progress: Progress | None = None,
+    as_of: date | None = None,
+    revisions_since: date | None = None,
 ) -> list[Path]:
     """A brief for every province that reported anything for a period belonging to
-    `period` (see queries); returns the HTML files in province order."""
+    `period` (see queries), as `write_brief` writes them (one as-of build for all);
+    returns the HTML files in province order."""
     settings = settings or load_settings()
     period = period if isinstance(period, Period) else parse_period(period)
-    with psycopg.connect(url) as conn:
-        provinces = provinces_reporting(conn, period)
     paths = []
-    for province in provinces:
-        path = write_brief(url, province, period, out_dir, pdf=pdf, settings=settings)
-        if progress:
-            progress(f"brief: {path}")
-        paths.append(path)
+    with _marts_schema(settings, url, as_of, progress) as schema:
+        with psycopg.connect(url) as conn:
+            provinces = provinces_reporting(conn, period, schema)
+        for province in provinces:
+            path = _write_one(
+                url, schema, province, period, out_dir, settings, as_of, revisions_since
+            )
+            if pdf:
+                from chitieu.report import chromium
+
+                chromium.print_pdf(path)
+            if progress:
+                progress(f"brief: {path}")
+            paths.append(path)
     return paths
 
 
