@@ -172,10 +172,8 @@ def _tiny_brief(unit_name: str = "Sở Giao thông vận tải") -> queries.Brie
         unit_scores=(queries.UnitScore(1, unit, 1, 0, 1, Decimal(0), 1),),
         trends=(trend,),
         completeness=(queries.UnitCompleteness(unit, 1, 1, 1, (), ()),),
-        completeness_source="mart",
         province_ranks=(),
         provinces_compared=0,
-        ranks_source="mart",
         key_figures=(),
         overdue=(),
         shared_targets=(),
@@ -446,32 +444,6 @@ def test_unit_ranking_agrees_with_unit_scorecard(demo_warehouse: Warehouse) -> N
 
 
 @pytest.mark.slow
-def test_derived_sections_match_the_marts(
-    demo_warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Where submission_completeness or province_ranking is not published yet, the brief
-    derives them; on the demo data both ways give the same sections."""
-    marts = ("marts.submission_completeness", "marts.province_ranking")
-    present = demo_warehouse.query(
-        "select bool_and(to_regclass(t) is not null) from unnest(%s::text[]) as t", (list(marts),)
-    )[0][0]
-    assert present, f"the demo publishes {marts}"
-    with psycopg.connect(demo_warehouse.url) as conn:
-        from_marts = queries.load_brief(conn, "49", "2024-Q3")
-        real_exists = queries._exists
-        monkeypatch.setattr(
-            queries, "_exists", lambda c, rel: rel not in marts and real_exists(c, rel)
-        )
-        derived = queries.load_brief(conn, "49", "2024-Q3")
-    assert from_marts.completeness_source == "mart" and derived.completeness_source == "derived"
-    assert derived.completeness == from_marts.completeness
-    assert derived.provinces_compared == from_marts.provinces_compared
-    assert [dataclasses.astuple(r) for r in derived.province_ranks] == [
-        dataclasses.astuple(r) for r in from_marts.province_ranks
-    ]
-
-
-@pytest.mark.slow
 def test_report_command(demo_warehouse: Warehouse, tmp_path: Path) -> None:
     from chitieu.cli import main
 
@@ -499,3 +471,52 @@ def test_demo_hook_without_chromium_still_writes_the_brief(
     assert html.exists() and not html.with_suffix(".png").exists()
     assert str(html) in said[0]
     assert "no image" in said[1] and "apt-get install" in said[1]
+
+
+def test_revisions_render_as_a_section_with_words_for_the_change() -> None:
+    """The brief's revisions section (only when there are revisions) and the as-of line."""
+    brief = _tiny_brief()
+    assert 'id="revisions"' not in render_html(brief)
+    assert 'id="as-of"' not in render_html(brief)
+    row = brief.targets[0]
+    revision = queries.Revision(
+        unit=row.unit,
+        indicator=row.indicator,
+        period=row.period,
+        old_value=Decimal("8"),
+        new_value=Decimal("10"),
+        change=Decimal("2"),
+        old_submitted=date(2024, 4, 3),
+        new_submitted=date(2024, 4, 12),
+    )
+    html = render_html(
+        dataclasses.replace(
+            brief, revisions=(revision,), revisions_since=date(2024, 4, 5), as_of=date(2024, 4, 20)
+        )
+    )
+    assert "Số liệu điều chỉnh kể từ kỳ họp trước" in html
+    assert "Sau ngày 05/04/2024" in html
+    assert "tăng 2 điểm\u00a0%" in html  # a word, not a "+" a spreadsheet reads as a formula
+    assert "gửi 12/04/2024" in html
+    assert "đến hết ngày 20/04/2024" in html
+
+
+@pytest.mark.parametrize(
+    ("change", "unit_of_measure", "expected"),
+    [
+        (Decimal("5.84"), "percent", "tăng 5,84 điểm\u00a0%"),
+        (Decimal("-2"), "count", "giảm 2"),
+        (Decimal("-1"), "rank", "giảm 1 bậc"),
+        (Decimal("0"), "count", "không đổi"),
+        (Decimal("1"), "milestone", "thành đã hoàn thành"),
+        (None, "count", "—"),
+    ],
+)
+def test_fmt_change(change: Decimal | None, unit_of_measure: str, expected: str) -> None:
+    assert formatting.fmt_change(change, unit_of_measure) == expected
+
+
+def test_the_last_meeting_is_when_the_previous_periods_reports_were_due() -> None:
+    assert queries.last_meeting_day(parse_period("2024-Q3"), 5) == date(2024, 7, 5)
+    assert queries.last_meeting_day(parse_period("2024-03"), 5) == date(2024, 3, 5)
+    assert queries.last_meeting_day(parse_period("2025"), 10) == date(2025, 1, 10)

@@ -184,6 +184,8 @@ def fmt_change(change: Number | None, unit_of_measure: str) -> str:
     amount = _decimal(change)
     if amount == 0:
         return "không đổi"
+    if unit_of_measure == "milestone":
+        return "thành đã hoàn thành" if amount > 0 else "thành chưa hoàn thành"
     word = "tăng " if amount > 0 else "giảm "
     return word + fmt_gap(abs(amount), unit_of_measure, ">=")
 
