@@ -71,6 +71,8 @@ def test_the_page_has_the_first_queries() -> None:
         "submission_completeness",
         "unit_scorecard",
         "province_ranking",
+        "fct_indicator_value_history",
+        "fct_indicator_value_revision",
     ):
         assert any(f"marts.{mart}" in query for query in queries), mart
 
