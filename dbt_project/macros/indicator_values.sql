@@ -95,7 +95,10 @@
 {#- The least-squares line through a unit's values of an indicator for the periods ending on
     or before each row's period (value against period_end in days), for projecting to a
     target's deadline. A window over period_end with the default RANGE frame includes every
-    period ending on the same day, which is exactly "on or before this one". -#}
+    period ending on the same day, which is exactly "on or before this one".
+    Beside it, the series' baseline for the progress status (macro progress_status): its
+    first value by period_end, the period breaking a tie between two period types ending
+    on one day so the baseline never depends on the order rows are read in. -#}
 {% macro select_trended(current_values) -%}
     select
         {{ current_values }}.*,
@@ -105,16 +108,23 @@
             over trend_window as trend_slope,
         regr_intercept(
             {{ current_values }}.value, {{ day_number(current_values ~ '.period_end') }}
-        ) over trend_window as trend_intercept
+        ) over trend_window as trend_intercept,
+        first_value({{ current_values }}.value) over baseline_window as baseline_value,
+        first_value({{ current_values }}.period_end) over baseline_window as baseline_period_end
 
     from {{ current_values }}
-    window trend_window as (
-        partition by
-            {{ current_values }}.province_code,
-            {{ current_values }}.unit_code,
-            {{ current_values }}.indicator_code
-        order by {{ current_values }}.period_end
-    )
+    window
+        series_window as (
+            partition by
+                {{ current_values }}.province_code,
+                {{ current_values }}.unit_code,
+                {{ current_values }}.indicator_code
+        ),
+        trend_window as (series_window order by {{ current_values }}.period_end),
+        baseline_window as (
+            series_window
+            order by {{ current_values }}.period_end, {{ current_values }}.period collate "C"
+        )
 {%- endmacro %}
 
 {#- One row per value and per target that applies to it: the target's province is the row's

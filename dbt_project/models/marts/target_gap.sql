@@ -97,7 +97,18 @@ judged as (
         case
             when trend_points >= 2 and trend_slope is not null
                 then trend_intercept + trend_slope * {{ day_number('target_deadline') }}
-        end as trend_projection
+        end as trend_projection,
+        {{ annual_growth('baseline_value', 'baseline_period_end', 'value', 'period_end') }}
+            as observed_growth,
+        -- Only past the baseline, where there is a growth to compare it with: the deadline
+        -- is then a month or more after the baseline, which keeps the power within double
+        -- precision.
+        case
+            when period_end > baseline_period_end
+                then {{ annual_growth(
+                    'baseline_value', 'baseline_period_end', 'target_value', 'target_deadline'
+                ) }}
+        end as required_growth
 
     from applied
 
@@ -134,6 +145,13 @@ coded as (
             when not is_met and period_end < target_deadline
                 then round(trend_projection::numeric, 4)
         end::numeric(24, 4) as projected_value,
+        {{ progress_status(
+            'comparator', 'value', 'target_value', 'observed_growth', 'required_growth'
+        ) }} as progress_status,
+        -- A fraction a year (0.05 is 5 %), to six decimals so a unit test can state it; the
+        -- status above is judged on the unrounded rates.
+        round(observed_growth::numeric, 6)::double precision as observed_annual_growth,
+        round(required_growth::numeric, 6)::double precision as required_annual_growth,
         period_type,
         period_start,
         submission_id

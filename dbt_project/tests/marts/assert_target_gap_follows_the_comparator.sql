@@ -1,7 +1,8 @@
 -- Marts contract: gap = target - value for >= and value - target for <=; attainment
 -- 100 * value / target for >= only (NULL for a zero target); status met exactly when the
 -- value satisfies the comparator; risk met exactly when status is met, missed only on the
--- deadline, and a projection exactly behind on_track/at_risk.
+-- deadline, and a projection exactly behind on_track/at_risk; progress_status
+-- target_achieved exactly when status is met.
 
 with
 
@@ -28,6 +29,7 @@ where
         when '<=' then value <= target_value
     end
     or (risk = 'met') <> (status = 'met')
+    or (progress_status = 'target_achieved') <> (status = 'met')
     or (risk = 'missed' and period_end <> target_deadline)
     or (risk <> 'met' and period_end = target_deadline and risk <> 'missed')
     or (projected_value is not null) <> (risk in ('on_track', 'at_risk'))
