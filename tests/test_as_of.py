@@ -191,3 +191,20 @@ def test_a_date_the_report_cannot_read_is_refused(capsys: pytest.CaptureFixture[
 
 def test_known_before_is_the_next_midnight_in_vietnam() -> None:
     assert known_before(date(2024, 10, 11)) == datetime.fromisoformat("2024-10-12T00:00:00+07:00")
+
+
+def test_marts_published_by_an_older_version_ask_for_a_run(
+    demo_warehouse: Warehouse, tmp_path: Path
+) -> None:
+    from chitieu.report.queries import ReportError
+
+    def rename(old: str, new: str) -> None:
+        with psycopg.connect(demo_warehouse.url) as conn:
+            conn.execute(f"alter table marts.target_gap rename column {old} to {new}")
+
+    rename("progress_status", "older")
+    try:
+        with pytest.raises(ReportError, match=r"predate this version.*chitieu run"):
+            write_brief(demo_warehouse.url, "49", "2024-Q3", tmp_path)
+    finally:
+        rename("older", "progress_status")

@@ -209,6 +209,16 @@ RISK_LABELS: dict[str, tuple[str, str]] = {
     "insufficient_data": ("Chưa đủ số liệu để dự báo", "Insufficient data"),
 }
 
+# Open SDG's progress categories (docs/marts-contract.md, target_gap.progress_status).
+PROGRESS_LABELS: dict[str, tuple[str, str]] = {
+    "target_achieved": ("Đã đạt chỉ tiêu", "Target achieved"),
+    "substantial_progress": ("Tiến bộ rõ rệt", "Substantial progress"),
+    "moderate_progress": ("Tiến bộ vừa phải", "Moderate progress"),
+    "limited_progress": ("Tiến bộ hạn chế", "Limited progress"),
+    "deterioration": ("Đi xuống", "Deterioration"),
+    "insufficient_data": ("Chưa đủ số liệu", "Insufficient data"),
+}
+
 ISSUER_LABELS: dict[str, tuple[str, str]] = {
     "central": ("Chính phủ giao", "set by the Government"),
     "ministry": ("Bộ, ngành giao", "set by a ministry"),
@@ -218,6 +228,11 @@ ISSUER_LABELS: dict[str, tuple[str, str]] = {
 
 def risk_label(risk: str, lang: Literal["vi", "en"] = "vi") -> str:
     vi, en = RISK_LABELS.get(risk, (risk, risk))
+    return vi if lang == "vi" else en
+
+
+def progress_label(status: str, lang: Literal["vi", "en"] = "vi") -> str:
+    vi, en = PROGRESS_LABELS.get(status, (status, status))
     return vi if lang == "vi" else en
 
 

@@ -115,6 +115,8 @@ class TargetRow:
     status: str
     risk: str
     projected_value: Decimal | None
+    # Open SDG's progress category (marts.target_gap.progress_status); "" shows none.
+    progress_status: str = ""
 
     @property
     def key(self) -> tuple[str, str, str, str, Decimal, date]:
@@ -433,7 +435,7 @@ select * from (
         g.unit_code, g.indicator_code, g.period, g.period_end, g.value,
         f.period_start, f.numerator, f.denominator,
         g.target_issuer, g.comparator, g.target_value, g.target_deadline,
-        g.gap, g.attainment_pct, g.status, g.risk, g.projected_value,
+        g.gap, g.attainment_pct, g.status, g.risk, g.projected_value, g.progress_status,
         row_number() over (
             partition by
                 g.unit_code, g.indicator_code, g.target_issuer, g.comparator,
@@ -470,6 +472,7 @@ def _target_row(r: dict, names: _Names) -> TargetRow:
         status=r["status"],
         risk=r["risk"],
         projected_value=r["projected_value"],
+        progress_status=r["progress_status"],
     )
 
 

@@ -19,7 +19,7 @@ from markupsafe import Markup
 from chitieu.config import Settings, load_settings
 from chitieu.ingest.parse import Period, parse_period
 from chitieu.report import charts, formatting
-from chitieu.report.queries import MARTS, Brief, load_brief, provinces_reporting
+from chitieu.report.queries import MARTS, Brief, ReportError, load_brief, provinces_reporting
 
 Progress = Callable[[str], None]
 
@@ -59,6 +59,7 @@ def environment(package: str = "chitieu.report", formula_safe: bool = True) -> E
         period_label=formatting.period_label,
         period_short=formatting.period_short,
         risk_label=formatting.risk_label,
+        progress_label=formatting.progress_label,
         issuer_label=formatting.issuer_label,
         lower_first=formatting.lower_first,
         province_title=formatting.province_title,
@@ -121,16 +122,23 @@ def _write_one(
     as_of: date | None,
     revisions_since: date | None,
 ) -> Path:
-    with _snapshot(url) as conn:
-        brief = load_brief(
-            conn,
-            province,
-            period,
-            settings.due_days,
-            marts=schema,
-            as_of=as_of,
-            revisions_since=revisions_since,
-        )
+    try:
+        with _snapshot(url) as conn:
+            brief = load_brief(
+                conn,
+                province,
+                period,
+                settings.due_days,
+                marts=schema,
+                as_of=as_of,
+                revisions_since=revisions_since,
+            )
+    except (psycopg.errors.UndefinedColumn, psycopg.errors.UndefinedTable) as exc:
+        # Marts published by an older version than this code: the next run rebuilds them.
+        raise ReportError(
+            f"the published marts predate this version of chitieu ({exc.diag.message_primary}):"
+            " run `chitieu run` (or wait for the nightly run) to rebuild them"
+        ) from exc
     path = (out_dir or settings.reports_dir) / brief_filename(province, period, as_of)
     _write_atomic(path, render_html(brief))
     return path
@@ -209,7 +217,6 @@ def write_demo_brief(
     """The demo's brief as HTML and, when Chromium is installed, as a PNG; never raises
     (a machine without Chromium still finishes the demo, and is told how to get it)."""
     from chitieu.report import chromium
-    from chitieu.report.queries import ReportError
 
     try:
         html = write_brief(url, DEMO_PROVINCE, DEMO_PERIOD, settings=settings)
