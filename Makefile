@@ -38,7 +38,7 @@ check: $(SYNCED) ## under a minute: ruff, and the tests that need no database or
 	$(BIN)/pytest -n 2 -q -m "not db and not airflow and not slow"
 
 test: $(SYNCED) lint ## everything CI runs: linters, the suite, integration tests on PostgreSQL 15
-	$(BIN)/pytest -n 2 --dist loadfile
+	$(BIN)/pytest -n 2 --dist loadfile --durations=30
 	$(MAKE) --no-print-directory test-external-pg
 
 # The core integration tests (marked external_pg: `chitieu run` end to end, the marts, ingest
