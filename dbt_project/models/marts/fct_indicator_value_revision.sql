@@ -33,12 +33,13 @@ revised as (
         period_sort_key,
         previous_value as old_value,
         value as new_value,
-        (value - previous_value)::numeric(20, 4) as change,
         previous_submission_id as old_submission_id,
         submission_id as new_submission_id,
         previous_submitted_at as old_submitted_at,
         submitted_at as new_submitted_at,
-        is_current
+        is_current,
+        -- the contract's name for it (not a reserved word in PostgreSQL)
+        (value - previous_value)::numeric(20, 4) as change  -- noqa: RF04
 
     from history
     where
