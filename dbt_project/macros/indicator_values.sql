@@ -67,19 +67,18 @@
     )
 {%- endmacro %}
 
-{#- The current value of each key: the version ranked first (select_value_versions). The
-    period's type and bounds are parsed here, for the winning rows only: selected from the
-    staging view, PostgreSQL would parse them for every row it scans before the join to the
-    touched keys (most of an incremental night's time in this model). -#}
-{% macro select_current_values(values_loaded, files, catalog) -%}
+{#- The current value of each key: the version ranked first (select_value_versions), with
+    its period's type and bounds from `periods` (the columns of int_periods_enumerated):
+    parsed once per period there, not once per value here. -#}
+{% macro select_current_values(values_loaded, files, catalog, periods) -%}
     select
         ranked.province_code,
         ranked.unit_code,
         ranked.indicator_code,
         ranked.period,
-        {{ period_type('ranked.period') }} as period_type,
-        {{ period_start('ranked.period') }} as period_start,
-        {{ period_end('ranked.period') }} as period_end,
+        {{ periods }}.period_type,
+        {{ periods }}.period_start,
+        {{ periods }}.period_end,
         {{ version_value('ranked') }} as value,
         ranked.numerator,
         ranked.denominator,
@@ -88,6 +87,7 @@
         ranked.first_submitted_at
 
     from ({{ select_value_versions(values_loaded, files, catalog) }}) as ranked
+    left join {{ periods }} on ranked.period = {{ periods }}.period
 
     where ranked.recency_rank = 1
 {%- endmacro %}

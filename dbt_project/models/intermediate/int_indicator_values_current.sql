@@ -1,7 +1,8 @@
 -- Supersession (submission contract): for each (province, unit, indicator, period) the row of
 -- the latest accepted file wins, ordered by submitted_at then path, so the result depends
 -- only on the files and not on the order they were processed in. The incremental
--- fct_indicator_value runs the same macro on the keys new submissions touched.
+-- fct_indicator_value_history ranks the versions of the keys new submissions touched with
+-- the same macro (select_value_versions).
 
 with
 
@@ -24,9 +25,15 @@ catalog as (
 
 ),
 
+periods as (
+
+    select * from {{ ref('int_periods_enumerated') }}
+
+),
+
 current_values as (
 
-    {{ select_current_values('values_loaded', 'files', 'catalog') }}
+    {{ select_current_values('values_loaded', 'files', 'catalog', 'periods') }}
 
 )
 
