@@ -26,31 +26,19 @@ history as (
 final as (
 
     select
-        province_code,
-        province_name_vi,
-        province_name_en,
-        unit_code,
-        unit_name_vi,
-        unit_name_en,
-        indicator_code,
-        indicator_name_vi,
-        indicator_name_en,
-        unit_of_measure,
-        period,
-        period_type,
-        period_start,
-        period_end,
-        period_label,
-        period_sort_key,
-        value,
-        numerator,
-        denominator,
-        submission_id,
-        submitted_at,
-        first_submitted_at
+        {{ labelled_code_columns('history', ['province', 'unit', 'indicator', 'period']) }},
+        history.period_type,
+        history.period_start,
+        history.period_end,
+        history.value,
+        history.numerator,
+        history.denominator,
+        history.submission_id,
+        history.submitted_at,
+        history.first_submitted_at
 
     from history
-    where is_current
+    where history.is_current
 
 )
 

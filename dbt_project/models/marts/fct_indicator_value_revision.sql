@@ -15,36 +15,24 @@ history as (
 revised as (
 
     select
-        province_code,
-        province_name_vi,
-        province_name_en,
-        unit_code,
-        unit_name_vi,
-        unit_name_en,
-        indicator_code,
-        indicator_name_vi,
-        indicator_name_en,
-        unit_of_measure,
-        period,
-        period_type,
-        period_start,
-        period_end,
-        period_label,
-        period_sort_key,
-        previous_value as old_value,
-        value as new_value,
-        previous_submission_id as old_submission_id,
-        submission_id as new_submission_id,
-        previous_submitted_at as old_submitted_at,
-        submitted_at as new_submitted_at,
-        is_current,
+        {{ labelled_code_columns('history', ['province', 'unit', 'indicator', 'period']) }},
+        history.period_type,
+        history.period_start,
+        history.period_end,
+        history.previous_value as old_value,
+        history.value as new_value,
+        history.previous_submission_id as old_submission_id,
+        history.submission_id as new_submission_id,
+        history.previous_submitted_at as old_submitted_at,
+        history.submitted_at as new_submitted_at,
+        history.is_current,
         -- the contract's name for it (not a reserved word in PostgreSQL)
-        (value - previous_value)::numeric(20, 4) as change  -- noqa: RF04
+        (history.value - history.previous_value)::numeric(20, 4) as change  -- noqa: RF04
 
     from history
     where
-        previous_submission_id is not null
-        and value is distinct from previous_value
+        history.previous_submission_id is not null
+        and history.value is distinct from history.previous_value
 
 )
 
