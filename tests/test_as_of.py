@@ -14,11 +14,12 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from chitieu.as_of import SCHEMA_PREFIX, known_before, marts_as_of
+from chitieu.as_of import SCHEMA_PREFIX, marts_as_of
 from chitieu.demo import write_demo_landing
 from chitieu.pipeline import run
 from chitieu.report import queries
 from chitieu.report.render import write_brief
+from chitieu.vn_time import end_of_day, local_day
 from tests.conftest import Warehouse
 
 KEY = "province_code, unit_code, indicator_code, period"
@@ -73,7 +74,7 @@ def test_as_of_a_moment_the_filter_gives_one_value_per_key_reported_by_then(
     demo_warehouse: Warehouse,
 ) -> None:
     for day in (date(2024, 7, 20), date(2024, 10, 10), date(2024, 10, 11), date(2025, 6, 1)):
-        moment = known_before(day)
+        moment = end_of_day(day)
         rows, keys, reported = demo_warehouse.query(
             f"""
             select count(*), count(distinct ({KEY})),
@@ -118,7 +119,7 @@ def test_the_brief_as_of_a_day_is_the_brief_written_that_day(
     source = tmp_path / "all"
     day = date(2024, 10, 10)
     files = [f for f in write_demo_landing(source) if "2024Q2" in f.name or "2024Q3" in f.name]
-    moment = known_before(day).timestamp()
+    moment = end_of_day(day).timestamp()
     first = [f for f in files if f.stat().st_mtime < moment]
     later = [f for f in files if f.stat().st_mtime >= moment]
     assert first and any("_dieuchinh" in f.name for f in later)
@@ -189,8 +190,10 @@ def test_a_date_the_report_cannot_read_is_refused(capsys: pytest.CaptureFixture[
     assert "write 2024-10-11 or 11/10/2024" in capsys.readouterr().err
 
 
-def test_known_before_is_the_next_midnight_in_vietnam() -> None:
-    assert known_before(date(2024, 10, 11)) == datetime.fromisoformat("2024-10-12T00:00:00+07:00")
+def test_a_day_ends_at_the_next_midnight_in_vietnam() -> None:
+    assert end_of_day(date(2024, 10, 11)) == datetime.fromisoformat("2024-10-12T00:00:00+07:00")
+    assert local_day(datetime.fromisoformat("2024-10-11T17:00:00+00:00")) == date(2024, 10, 12)
+    assert local_day(datetime(2024, 10, 11, 16, 59)) == date(2024, 10, 11)  # naive: UTC
 
 
 def test_marts_published_by_an_older_version_ask_for_a_run(

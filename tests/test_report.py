@@ -508,7 +508,8 @@ def test_revisions_render_as_a_section_with_words_for_the_change() -> None:
         (Decimal("-2"), "count", "giảm 2"),
         (Decimal("-1"), "rank", "giảm 1 bậc"),
         (Decimal("0"), "count", "không đổi"),
-        (Decimal("1"), "milestone", "thành đã hoàn thành"),
+        (Decimal("1"), "milestone", "chuyển sang đã hoàn thành"),
+        (Decimal("-1"), "milestone", "chuyển sang chưa hoàn thành"),
         (None, "count", "—"),
     ],
 )

@@ -7,70 +7,16 @@
     each (province, unit, indicator, period) the row of the latest accepted file wins,
     ordered by submitted_at then path; the ledger id breaks a tie only between two versions
     of one path with the same modification time, so the order never depends on the order
-    the files were ingested in. Rank 1 is the current value; rank n + 1 is the version rank
-    n superseded. `values_loaded` has the columns of stg_raw__submission_values, `files`
-    those of stg_raw__submission_files (accepted files only), `catalog` those of the
-    indicator_catalog seed. The value a version carries is `version_value`'s. -#}
-{% macro select_value_versions(values_loaded, files, catalog) -%}
-    select
-        {{ values_loaded }}.province_code,
-        {{ values_loaded }}.unit_code,
-        {{ values_loaded }}.indicator_code,
-        {{ values_loaded }}.period,
-        {{ values_loaded }}.numerator,
-        {{ values_loaded }}.denominator,
-        {{ values_loaded }}.reported_value,
-        {{ values_loaded }}.submission_id,
-        {{ files }}.submitted_at,
-        {{ catalog }}.unit_of_measure as indicator_unit_of_measure,
-        row_number() over (
-            partition by
-                {{ values_loaded }}.province_code,
-                {{ values_loaded }}.unit_code,
-                {{ values_loaded }}.indicator_code,
-                {{ values_loaded }}.period
-            order by
-                {{ files }}.submitted_at desc,
-                -- byte order, as the loader compares paths: the same winner whatever the
-                -- database's collation
-                {{ files }}.file_path collate "C" desc,
-                {{ files }}.submission_id desc
-        ) as recency_rank,
-        min({{ files }}.submitted_at) over (
-            partition by
-                {{ values_loaded }}.province_code,
-                {{ values_loaded }}.unit_code,
-                {{ values_loaded }}.indicator_code,
-                {{ values_loaded }}.period
-        ) as first_submitted_at
-
-    from {{ values_loaded }}
-    inner join {{ files }}
-        on {{ values_loaded }}.submission_id = {{ files }}.submission_id
-    inner join {{ catalog }}
-        on {{ values_loaded }}.indicator_code = {{ catalog }}.indicator_code
-{%- endmacro %}
-
-{#- SQL: the value of a version (a row of select_value_versions): for percent indicators the
-    rate computed from numerator/denominator when both were given, else the value reported;
-    four decimals, as the marts store it, so every mart computes from the same value. -#}
-{% macro version_value(version) -%}
-    cast(
-        case
-            when
-                {{ version }}.indicator_unit_of_measure = 'percent'
-                and {{ version }}.numerator is not null
-                and {{ version }}.denominator is not null
-                then {{ rate_pct(version ~ '.numerator', version ~ '.denominator') }}
-            else {{ version }}.reported_value
-        end as numeric(20, 4)
-    )
-{%- endmacro %}
-
-{#- The current value of each key: the version ranked first (select_value_versions), with
-    its period's type and bounds from `periods` (the columns of int_periods_enumerated):
-    parsed once per period there, not once per value here. -#}
-{% macro select_current_values(values_loaded, files, catalog, periods) -%}
+    the files were ingested in. Rank 1 (recency_rank) is the current value; rank n + 1 is
+    the version rank n superseded. `values_loaded` has the columns of
+    stg_raw__submission_values, `files` those of stg_raw__submission_files (accepted files
+    only), `catalog` those of the indicator_catalog seed, `periods` those of
+    int_periods_enumerated (dim_period has them too): a period's type and bounds come from
+    there, parsed once per period rather than once per value. A version's value: for
+    percent indicators the rate computed from numerator/denominator when both were given,
+    else the value reported; four decimals, as the marts store it, so every mart computes
+    from the same value. -#}
+{% macro select_value_versions(values_loaded, files, catalog, periods) -%}
     select
         ranked.province_code,
         ranked.unit_code,
@@ -79,17 +25,87 @@
         {{ periods }}.period_type,
         {{ periods }}.period_start,
         {{ periods }}.period_end,
-        {{ version_value('ranked') }} as value,
+        cast(
+            case
+                when
+                    ranked.indicator_unit_of_measure = 'percent'
+                    and ranked.numerator is not null
+                    and ranked.denominator is not null
+                    then {{ rate_pct('ranked.numerator', 'ranked.denominator') }}
+                else ranked.reported_value
+            end as numeric(20, 4)
+        ) as value,
         ranked.numerator,
         ranked.denominator,
         ranked.submission_id,
         ranked.submitted_at,
-        ranked.first_submitted_at
+        ranked.first_submitted_at,
+        ranked.recency_rank
 
-    from ({{ select_value_versions(values_loaded, files, catalog) }}) as ranked
+    from (
+        select
+            {{ values_loaded }}.province_code,
+            {{ values_loaded }}.unit_code,
+            {{ values_loaded }}.indicator_code,
+            {{ values_loaded }}.period,
+            {{ values_loaded }}.numerator,
+            {{ values_loaded }}.denominator,
+            {{ values_loaded }}.reported_value,
+            {{ values_loaded }}.submission_id,
+            {{ files }}.submitted_at,
+            {{ catalog }}.unit_of_measure as indicator_unit_of_measure,
+            row_number() over (
+                partition by
+                    {{ values_loaded }}.province_code,
+                    {{ values_loaded }}.unit_code,
+                    {{ values_loaded }}.indicator_code,
+                    {{ values_loaded }}.period
+                order by
+                    {{ files }}.submitted_at desc,
+                    -- byte order, as the loader compares paths: the same winner whatever
+                    -- the database's collation
+                    {{ files }}.file_path collate "C" desc,
+                    {{ files }}.submission_id desc
+            ) as recency_rank,
+            min({{ files }}.submitted_at) over (
+                partition by
+                    {{ values_loaded }}.province_code,
+                    {{ values_loaded }}.unit_code,
+                    {{ values_loaded }}.indicator_code,
+                    {{ values_loaded }}.period
+            ) as first_submitted_at
+
+        from {{ values_loaded }}
+        inner join {{ files }}
+            on {{ values_loaded }}.submission_id = {{ files }}.submission_id
+        inner join {{ catalog }}
+            on {{ values_loaded }}.indicator_code = {{ catalog }}.indicator_code
+    ) as ranked
+    -- a period the calendar lacks keeps its row, with NULL bounds: the marts' not-null
+    -- constraints (and foreign keys to dim_period) then fail the build
     left join {{ periods }} on ranked.period = {{ periods }}.period
+{%- endmacro %}
 
-    where ranked.recency_rank = 1
+{#- The current value of each key: the version ranked first (select_value_versions). -#}
+{% macro select_current_values(values_loaded, files, catalog, periods) -%}
+    select
+        versions.province_code,
+        versions.unit_code,
+        versions.indicator_code,
+        versions.period,
+        versions.period_type,
+        versions.period_start,
+        versions.period_end,
+        versions.value,
+        versions.numerator,
+        versions.denominator,
+        versions.submission_id,
+        versions.submitted_at,
+        versions.first_submitted_at
+
+    from ({{ select_value_versions(values_loaded, files, catalog, periods) }}) as versions
+
+    where versions.recency_rank = 1
 {%- endmacro %}
 
 {#- The least-squares line through a unit's values of an indicator for the periods ending on

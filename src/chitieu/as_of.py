@@ -13,29 +13,21 @@ from __future__ import annotations
 
 import shutil
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, time, timedelta
+from datetime import date
 
 import psycopg
 from psycopg import sql
 
 from chitieu.config import Settings
-from chitieu.pipeline import marts_dbt_context
-from chitieu.report.queries import VN_TZ
+from chitieu.pipeline import Progress, marts_dbt_context
 from chitieu.transform import dbt_target_dir, run_dbt
-
-Progress = Callable[[str], None]
+from chitieu.vn_time import end_of_day
 
 # `chitieu report --as-of` drops its schema when done; one named so that outlived its
 # process (killed mid-build) holds nothing the warehouse needs and may be dropped.
 SCHEMA_PREFIX = "as_of_"
-
-
-def known_before(day: date) -> datetime:
-    """The first instant after `day` in Vietnam: "as of 11/10/2024" holds every file
-    submitted on or before that day."""
-    return datetime.combine(day + timedelta(days=1), time.min, VN_TZ)
 
 
 @contextmanager
@@ -50,7 +42,8 @@ def marts_as_of(
         **dbt.vars,
         "marts_schema": schema,
         "as_of_schema": schema,
-        "known_before": known_before(day).isoformat(),
+        # "as of 11/10/2024": every file submitted on or before that day
+        "known_before": end_of_day(day).isoformat(),
     }
     progress(f"as of {day:%d/%m/%Y}: rebuilding the marts from the files submitted by then")
     try:

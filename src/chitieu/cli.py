@@ -283,7 +283,8 @@ def cmd_report(args: argparse.Namespace) -> int:
             if not paths:
                 raise ReportError(f"no province reported anything for {period.code}")
         for path in paths:
-            _say(f"brief written: {path}")
+            if province:  # write_briefs_for_period says so itself, through progress
+                _say(f"brief written: {path}")
             if args.pdf:
                 _say(f"  pdf: {print_pdf(path)}")
             if args.png:

@@ -20,11 +20,12 @@ import random
 import unicodedata
 import zipfile
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from chitieu.ingest.header import CONTRACT_COLUMNS
+from chitieu.vn_time import VN_TZ
 
 if TYPE_CHECKING:
     from openpyxl.worksheet.worksheet import Worksheet
@@ -36,7 +37,6 @@ MONTHS: tuple[tuple[int, int], ...] = tuple(
 QUARTERS: tuple[tuple[int, int], ...] = ((2024, 1), (2024, 2), (2024, 3), (2024, 4), (2025, 1))
 
 # Vietnam has kept UTC+7 without daylight saving since 1975; a fixed offset needs no tzdata.
-VN_TZ = timezone(timedelta(hours=7), "+07")
 
 # Broken files (relative path → the rule codes the contract must report for them).
 EXPECTED_REJECTIONS: dict[str, frozenset[str]] = {

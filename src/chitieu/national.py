@@ -25,17 +25,17 @@ import random
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 
 from chitieu.ingest.header import CONTRACT_COLUMNS
 from chitieu.reference import Indicator, load_reference
+from chitieu.vn_time import VN_TZ
 
 PROVINCE_COUNT = 34
 HISTORY_MONTHS = 36
 LAST_MONTH = (2024, 12)  # the history's last month; a night adds the month after
-VN_TZ = timezone(timedelta(hours=7), "+07")
 MISSING_SHARE = 0.03  # of (province, unit, month) reports that never come
 LATE_SHARE = 0.1  # of files sent well after the due date
 CORRECTION_SHARE = 0.03  # of files re-sent later with revised figures

@@ -14,7 +14,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path, PurePosixPath
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import psycopg
 import yaml
@@ -23,8 +22,8 @@ from psycopg import sql
 from chitieu.config import Settings
 from chitieu.ingest.load import report_of
 from chitieu.publish import PREVIOUS, PUBLISHED, build_info
+from chitieu.vn_time import VN_TZ
 
-LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 UNASSIGNED = "?"
 # Rows of a night's runs found by time: the ledger's and the audit tables' own clocks.
 _SLACK = timedelta(seconds=1)
@@ -86,7 +85,7 @@ class Night:
 
     @property
     def date(self) -> date:
-        return self.started_at.astimezone(LOCAL_TZ).date()
+        return self.started_at.astimezone(VN_TZ).date()
 
     @property
     def failed(self) -> bool:
@@ -127,7 +126,7 @@ class Night:
 
     def lines(self) -> list[str]:
         """The night for a terminal."""
-        local = self.started_at.astimezone(LOCAL_TZ)
+        local = self.started_at.astimezone(VN_TZ)
         verdict = f"needs attention ({'; '.join(self.attention)})" if self.attention else "all well"
         out = [f"night of {self.date} (run {self.run_id}, started {local:%H:%M:%S}): {verdict}"]
         counts = ", ".join(
@@ -153,7 +152,7 @@ class Night:
             out += [f"  failed: {text}" for text in gate.failed]
             out += [f"  warning: {text}" for text in gate.warnings]
         if self.published:
-            when = self.published_at.astimezone(LOCAL_TZ) if self.published_at else None
+            when = self.published_at.astimezone(VN_TZ) if self.published_at else None
             out.append(f"published build {self.build_id} at {when:%Y-%m-%d %H:%M:%S}")
             for mart in self.marts:
                 diff = (
@@ -196,7 +195,7 @@ def _run_window(
     if run_id is not None:
         where, params = "having run_id = %s", (run_id,)
     elif night is not None:
-        start = datetime.combine(night, datetime.min.time(), LOCAL_TZ)
+        start = datetime.combine(night, datetime.min.time(), VN_TZ)
         where, params = (
             "having min(started_at) >= %s and min(started_at) < %s",
             (

@@ -40,8 +40,6 @@ catalog as (
 
 ),
 
--- Every period's type and bounds, parsed once per period (by the macros dim_period is
--- built with) rather than once per version.
 periods as (
 
     select * from {{ ref('dim_period') }}
@@ -50,60 +48,45 @@ periods as (
 
 versions as (
 
-    {{ select_value_versions('values_loaded', 'files', 'catalog') }}
-
-),
-
-valued as (
-
-    select
-        versions.*,
-        {{ version_value('versions') }} as value
-
-    from versions
+    {{ select_value_versions('values_loaded', 'files', 'catalog', 'periods') }}
 
 ),
 
 dated as (
 
     select
-        valued.province_code,
-        valued.unit_code,
-        valued.indicator_code,
-        valued.period,
-        -- NULL for a period dim_period lacks: the column's not-null constraint fails the
-        -- build (the foreign key to dim_period would too)
-        periods.period_type,
-        periods.period_start,
-        periods.period_end,
-        valued.value,
-        valued.numerator,
-        valued.denominator,
-        valued.submission_id,
-        valued.submitted_at,
-        valued.first_submitted_at,
-        valued.submitted_at as known_from,
+        province_code,
+        unit_code,
+        indicator_code,
+        period,
+        period_type,
+        period_start,
+        period_end,
+        value,
+        numerator,
+        denominator,
+        submission_id,
+        submitted_at,
+        first_submitted_at,
+        submitted_at as known_from,
         -- the next newer version (rank one less) superseded this one; the next older
         -- (rank one more) is the one this one superseded
-        lag(valued.submitted_at) over key_versions as known_to,
-        lag(valued.submission_id) over key_versions as superseded_by_submission_id,
-        lead(valued.value) over key_versions as previous_value,
-        lead(valued.submission_id) over key_versions as previous_submission_id,
-        lead(valued.submitted_at) over key_versions as previous_submitted_at,
-        (count(*) over key_versions_all - valued.recency_rank + 1)::integer as version_number,
-        valued.recency_rank = 1 as is_current
+        lag(submitted_at) over key_versions as known_to,
+        lag(submission_id) over key_versions as superseded_by_submission_id,
+        lead(value) over key_versions as previous_value,
+        lead(submission_id) over key_versions as previous_submission_id,
+        lead(submitted_at) over key_versions as previous_submitted_at,
+        (count(*) over key_versions_all - recency_rank + 1)::integer as version_number,
+        recency_rank = 1 as is_current
 
-    from valued
-    left join periods on valued.period = periods.period
+    from versions
     window
         key_versions as (
-            partition by
-                valued.province_code, valued.unit_code, valued.indicator_code, valued.period
-            order by valued.recency_rank
+            partition by province_code, unit_code, indicator_code, period
+            order by recency_rank
         ),
         key_versions_all as (
-            partition by
-                valued.province_code, valued.unit_code, valued.indicator_code, valued.period
+            partition by province_code, unit_code, indicator_code, period
         )
 
 ),

@@ -31,7 +31,6 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import psycopg
 from psycopg import errors as pg_errors
@@ -52,8 +51,8 @@ from chitieu.ingest.report import ErrorSpool, write_report
 from chitieu.ingest.table import SKIPPED, NonDataRows, Receipt, ReceiptLine, Table, tables
 from chitieu.ingest.validate import Observation, Validator
 from chitieu.reference import Reference
+from chitieu.vn_time import VN_TZ
 
-LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 _KEY_COLUMNS = ("province_code", "unit_code", "period", "indicator_code")
 _VALUE_COLUMNS = (
     "submission_id",
@@ -705,7 +704,7 @@ def _load_or_reject(
     later_copy: int | None,
 ) -> FileResult:
     started = time.monotonic()
-    submitted_on = datetime.fromtimestamp(path.stat().st_mtime, LOCAL_TZ).date()
+    submitted_on = datetime.fromtimestamp(path.stat().st_mtime, VN_TZ).date()
     # Scratch files named per attempt: identical files may be ingested at the same time.
     scratch = quarantine.scratch / uuid.uuid4().hex
     spool = ErrorSpool(scratch.with_suffix(".errors.csv"))

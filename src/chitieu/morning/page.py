@@ -9,8 +9,9 @@ from pathlib import Path
 
 from jinja2 import Environment
 
-from chitieu.night import LOCAL_TZ, Night
+from chitieu.night import Night
 from chitieu.report.render import environment as report_environment
+from chitieu.vn_time import VN_TZ
 
 
 def environment() -> Environment:
@@ -21,7 +22,7 @@ def environment() -> Environment:
 
 
 def local_time(moment: datetime | None) -> str:
-    return "" if moment is None else f"{moment.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M:%S}"
+    return "" if moment is None else f"{moment.astimezone(VN_TZ):%Y-%m-%d %H:%M:%S}"
 
 
 def render_night(night: Night) -> str:

@@ -185,7 +185,7 @@ def fmt_change(change: Number | None, unit_of_measure: str) -> str:
     if amount == 0:
         return "không đổi"
     if unit_of_measure == "milestone":
-        return "thành đã hoàn thành" if amount > 0 else "thành chưa hoàn thành"
+        return "chuyển sang đã hoàn thành" if amount > 0 else "chuyển sang chưa hoàn thành"
     word = "tăng " if amount > 0 else "giảm "
     return word + fmt_gap(abs(amount), unit_of_measure, ">=")
 

@@ -48,7 +48,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import date, timedelta
 from decimal import Decimal
 
 import psycopg
@@ -56,14 +56,13 @@ from psycopg.rows import dict_row
 
 from chitieu.exceptions import DataError
 from chitieu.ingest.parse import Period, parse_period
+from chitieu.vn_time import end_of_day, local_day
 
 # SQL here is built with f-strings only from a schema name (`marts`, or the as-of schema
 # chitieu.as_of names) and fixed fragments of this module (hence the `noqa: S608`s); every
 # value from a caller goes as a %(name)s parameter.
 MARTS = "marts"
 
-# Vietnam has kept UTC+7 without daylight saving since 1975: a report's calendar day.
-VN_TZ = timezone(timedelta(hours=7), "+07")
 
 # Indicators shown as "key figures" rather than against a rate target.
 KEY_FIGURE_UNITS_OF_MEASURE = ("count", "vnd", "rank", "days", "milestone")
@@ -343,12 +342,6 @@ def _period(code: str) -> Period:
     return parse_period(code)
 
 
-def _local_day(moment: datetime) -> date:
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(VN_TZ).date()
-
-
 def _satisfies(value: Decimal | None, comparator: str, target: Decimal) -> bool:
     if value is None:
         return False
@@ -602,7 +595,7 @@ def _completeness(rows: Sequence[dict], names: _Names) -> list[UnitCompleteness]
                     LateReport(
                         names.indicator(r["indicator_code"]),
                         _period(r["period"]),
-                        _local_day(r["submitted_at"]),
+                        local_day(r["submitted_at"]),
                         r["due_date"],
                     )
                     for r in items
@@ -824,7 +817,7 @@ def _revisions(
 ) -> list[Revision]:
     """Revisions of the province's values for periods ending by P's end, submitted after
     the day `since` (Vietnam's calendar day), newest first."""
-    after = datetime.combine(since + timedelta(days=1), datetime.min.time(), VN_TZ)
+    after = end_of_day(since)
     rows = _rows(
         conn,
         f"select unit_code, indicator_code, period, old_value, new_value, change,"  # noqa: S608 (schema name)
@@ -842,8 +835,8 @@ def _revisions(
             old_value=r["old_value"],
             new_value=r["new_value"],
             change=r["change"],
-            old_submitted=_local_day(r["old_submitted_at"]),
-            new_submitted=_local_day(r["new_submitted_at"]),
+            old_submitted=local_day(r["old_submitted_at"]),
+            new_submitted=local_day(r["new_submitted_at"]),
         )
         for r in rows
     ]
@@ -880,7 +873,7 @@ def load_brief(
             f"for a period ending between {period.start} and {period.end}"
             + (f" in the files submitted by {as_of}" if as_of else "")
         )
-    data_as_of = _local_day(reported[0]["last_submitted"])
+    data_as_of = local_day(reported[0]["last_submitted"])
     targets = _kept_targets(conn, marts, names, province, period)
     not_met = sorted((t for t in targets if t.status == "not_met"), key=not_met_order)
     at_risk = [t for t in not_met if t.risk == "at_risk"]

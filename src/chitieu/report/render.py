@@ -193,6 +193,8 @@ def write_briefs_for_period(
     returns the HTML files in province order."""
     settings = settings or load_settings()
     period = period if isinstance(period, Period) else parse_period(period)
+    if pdf:
+        from chitieu.report import chromium
     paths = []
     with _marts_schema(settings, url, as_of, progress) as schema:
         with psycopg.connect(url) as conn:
@@ -202,11 +204,9 @@ def write_briefs_for_period(
                 url, schema, province, period, out_dir, settings, as_of, revisions_since
             )
             if pdf:
-                from chitieu.report import chromium
-
                 chromium.print_pdf(path)
             if progress:
-                progress(f"brief: {path}")
+                progress(f"brief written: {path}")
             paths.append(path)
     return paths
 
